@@ -1,0 +1,95 @@
+"""Stage: lay out `build/stage/<name>/` exactly as the deploy guide's Step 2 uploads it.
+
+The stage is the single picture of what a deploy puts in the workspace; sync compares against it.
+Files are written only when their content changes, so downstream hashes and mtimes stay put.
+"""
+
+from __future__ import annotations
+
+import pprint
+from pathlib import Path
+
+import jinja2
+
+from tools.lakeflow import project
+
+SHARED_STAGED = (
+    "libs/source_loader.py",
+    "libs/spec_parser.py",
+    "libs/utils.py",
+    "pipeline/ingestion_pipeline.py",
+)
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+INGEST_TEMPLATE = TEMPLATES_DIR / "ingest.py.j2"
+
+
+def staged_copies(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
+    """Staged relative path → repo file, for every file staged as a plain copy."""
+    src = project.source_dir(name, root)
+    copies = {rel: root / rel for rel in SHARED_STAGED}
+    for filename in ("__init__.py", project.generated_file(name, root).name, f"{name}.py"):
+        copies[f"sources/{name}/{filename}"] = src / filename
+    hand_written_ingest = src / "ingest.py"
+    if hand_written_ingest.is_file():
+        copies["ingest.py"] = hand_written_ingest
+    return copies
+
+
+def stage_inputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
+    """Every file the stage reads: doit's file_dep for `stage:<name>`."""
+    inputs = list(staged_copies(name, root).values())
+    if "ingest.py" not in staged_copies(name, root):
+        inputs += [project.source_dir(name, root) / "pipeline_spec.yaml", INGEST_TEMPLATE]
+    return inputs
+
+
+def stage_outputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
+    stage = project.stage_dir(name, root)
+    return [stage / rel for rel in sorted({*staged_copies(name, root), "ingest.py"})]
+
+
+def render_ingest(name: str, root: Path = project.REPO_ROOT) -> str:
+    """ingest.py for the pipeline, rendered from sources/<name>/pipeline_spec.yaml."""
+    from tools.lakeflow import specs  # the spec loader validates before anything is rendered
+
+    settings = specs.load_pipeline_spec(name, root)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["pyrepr"] = lambda value: pprint.pformat(value, width=96, sort_dicts=False)
+    spec = {"connection_name": settings.connection_name, "objects": settings.objects}
+    return env.get_template(INGEST_TEMPLATE.name).render(source_name=name, pipeline_spec=spec)
+
+
+def write_if_changed(path: Path, content: bytes) -> bool:
+    if path.is_file() and path.read_bytes() == content:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return True
+
+
+def stage_source(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
+    """Write the stage; return staged relative path → staged file. Stale files are removed."""
+    stage = project.stage_dir(name, root)
+    contents: dict[str, bytes] = {}
+    for rel, repo_file in staged_copies(name, root).items():
+        if not repo_file.is_file():
+            generated = repo_file.name.startswith("_generated_")
+            hint = f" (run `doit merge:{name}`)" if generated else ""
+            raise FileNotFoundError(f"{repo_file.relative_to(root)}: missing{hint}")
+        contents[rel] = repo_file.read_bytes()
+    if "ingest.py" not in contents:
+        contents["ingest.py"] = render_ingest(name, root).encode()
+
+    for rel, content in contents.items():
+        write_if_changed(stage / rel, content)
+    for existing in sorted(stage.rglob("*"), reverse=True):
+        rel = existing.relative_to(stage).as_posix()
+        if existing.is_file() and rel not in contents:
+            existing.unlink()
+        elif existing.is_dir() and not any(existing.iterdir()):
+            existing.rmdir()
+    return {rel: stage / rel for rel in sorted(contents)}
