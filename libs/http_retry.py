@@ -73,7 +73,7 @@ class RetryPolicy:
         return delay * (1 - self.jitter) + delay * self.jitter * self.rng.random()
 
 
-def safe_url(url: str) -> str:
+def http_safe_url(url: str) -> str:
     """The URL without query string or user info, fit for messages and logs."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -100,7 +100,7 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _header(response: requests.Response, *names: str) -> str | None:
+def _http_header(response: requests.Response, *names: str) -> str | None:
     for name in names:
         value = response.headers.get(name)
         if value is not None and value.strip():
@@ -114,13 +114,13 @@ def rate_limit_wait_seconds(response: requests.Response, now: float, padding: fl
     Retry-After wins. Otherwise a reset header counts when the remaining quota is 0 (or the status
     is 429): X-RateLimit-Reset / RateLimit-Reset as epoch seconds (GitHub) or delta seconds.
     """
-    retry_after = retry_after_seconds(_header(response, "Retry-After"), now)
+    retry_after = retry_after_seconds(_http_header(response, "Retry-After"), now)
     if retry_after is not None:
         return retry_after
-    remaining = _header(response, "X-RateLimit-Remaining", "RateLimit-Remaining")
+    remaining = _http_header(response, "X-RateLimit-Remaining", "RateLimit-Remaining")
     if remaining != "0" and response.status_code != 429:
         return None
-    reset = _header(response, "X-RateLimit-Reset", "RateLimit-Reset")
+    reset = _http_header(response, "X-RateLimit-Reset", "RateLimit-Reset")
     if reset is None:
         return None
     try:
@@ -132,20 +132,20 @@ def rate_limit_wait_seconds(response: requests.Response, now: float, padding: fl
     return max(0.0, value)
 
 
-def _is_rate_limited(response: requests.Response) -> bool:
+def _http_is_rate_limited(response: requests.Response) -> bool:
     if response.status_code == 429:
         return True
     if response.status_code != 403:
         return False
-    if _header(response, "Retry-After") is not None:
+    if _http_header(response, "Retry-After") is not None:
         return True
-    if _header(response, "X-RateLimit-Remaining", "RateLimit-Remaining") == "0":
+    if _http_header(response, "X-RateLimit-Remaining", "RateLimit-Remaining") == "0":
         return True
     # GitHub's secondary limit sometimes comes as a bare 403 whose message says so.
     return "rate limit" in response.text[:1000].lower()
 
 
-def _describe_body(response: requests.Response) -> str:
+def _http_error_message(response: requests.Response) -> str:
     """The service's own error message, short: JSON message/error fields or the text start."""
     try:
         data = response.json()
@@ -172,7 +172,7 @@ def request_with_retry(
     """Send one request, retrying as the module docstring describes; kwargs go to requests."""
     sender = session or requests
     kwargs.setdefault("timeout", policy.timeout)
-    where = f"{method.upper()} {safe_url(url)}"
+    where = f"{method.upper()} {http_safe_url(url)}"
     attempt = 0
     while True:
         attempt += 1
@@ -183,7 +183,7 @@ def request_with_retry(
                 raise ConnectorHttpError(
                     policy.service,
                     f"{where} failed after {attempt} attempts: {type(exc).__name__}",
-                    url=safe_url(url),
+                    url=http_safe_url(url),
                 ) from exc
             delay = policy.backoff(attempt)
             _HTTP_RETRY_LOG.warning(
@@ -200,29 +200,29 @@ def request_with_retry(
         status = response.status_code
         if status < 400:
             return response
-        rate_limited = _is_rate_limited(response)
+        rate_limited = _http_is_rate_limited(response)
         if status in (401, 403) and not rate_limited:
             raise ConnectorAuthError(
                 policy.service,
-                f"{where} was refused with HTTP {status} ({_describe_body(response)}); "
+                f"{where} was refused with HTTP {status} ({_http_error_message(response)}); "
                 "check the connection's credentials and their permissions",
                 status=status,
-                url=safe_url(url),
+                url=http_safe_url(url),
             )
         if not rate_limited and status not in policy.retry_statuses:
             raise ConnectorHttpError(
                 policy.service,
-                f"{where} failed with HTTP {status}: {_describe_body(response)}",
+                f"{where} failed with HTTP {status}: {_http_error_message(response)}",
                 status=status,
-                url=safe_url(url),
+                url=http_safe_url(url),
             )
         if attempt >= policy.max_attempts:
             raise ConnectorHttpError(
                 policy.service,
                 f"{where} still failed with HTTP {status} after {attempt} attempts: "
-                f"{_describe_body(response)}",
+                f"{_http_error_message(response)}",
                 status=status,
-                url=safe_url(url),
+                url=http_safe_url(url),
             )
         # Retry-After also counts on 5xx (503 commonly carries it).
         wait = rate_limit_wait_seconds(response, policy.clock(), policy.reset_padding)
@@ -234,7 +234,7 @@ def request_with_retry(
                 f"{where} is rate limited for {wait:.0f}s, longer than the allowed wait of "
                 f"{policy.max_sleep:.0f}s",
                 status=status,
-                url=safe_url(url),
+                url=http_safe_url(url),
             )
         _HTTP_RETRY_LOG.warning(
             "%s: %s: HTTP %d; retry %d in %.1fs", policy.service, where, status, attempt, wait

@@ -14,10 +14,10 @@ from libs.http_retry import (
     ConnectorAuthError,
     ConnectorHttpError,
     RetryPolicy,
+    http_safe_url,
     rate_limit_wait_seconds,
     request_with_retry,
     retry_after_seconds,
-    safe_url,
 )
 from tools.simulator import Response, SimClock, Simulator, route
 
@@ -223,6 +223,6 @@ def test_header_parsing_rules():
 
 def test_safe_url_drops_query_and_user_info():
     assert (
-        safe_url("https://u:p@api.example.com:8443/a/b?token=x#f")
+        http_safe_url("https://u:p@api.example.com:8443/a/b?token=x#f")
         == "https://api.example.com:8443/a/b"
     )

@@ -1,0 +1,275 @@
+"""GitHub connector: issues, pull requests, commits, comments, the repository and its contributors.
+
+Reads the REST API (api.github.com or a GitHub Enterprise `base_url`) with a personal access token.
+Paging follows the `Link: rel="next"` header; rate limits and transient errors go through the
+shared retry helper (libs/http_retry.py).
+
+Incremental tables keep `{"cursor": "<ISO timestamp>"}` as their offset and only emit records
+strictly newer than it, so a read with nothing new returns the offset it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from pyspark.sql.types import ArrayType, DataType, StructType
+
+from libs.http_retry import RetryPolicy, request_with_retry
+from sources.github.github_schemas import (
+    GITHUB_COMMITS,
+    GITHUB_CONTRIBUTORS,
+    GITHUB_ISSUE_COMMENTS,
+    GITHUB_ISSUES,
+    GITHUB_PULL_REQUESTS,
+    GITHUB_REPOSITORY,
+)
+from sources.interface.lakeflow_connect import LakeflowConnect
+
+GITHUB_DEFAULT_BASE_URL = "https://api.github.com"
+GITHUB_PAGE_SIZE = 100  # the API's maximum per_page
+
+GITHUB_TABLES: dict[str, dict[str, Any]] = {
+    "issues": {
+        "schema": GITHUB_ISSUES,
+        "metadata": {"primary_keys": ["id"], "cursor_field": "updated_at", "ingestion_type": "cdc"},
+    },
+    "pull_requests": {
+        "schema": GITHUB_PULL_REQUESTS,
+        "metadata": {"primary_keys": ["id"], "cursor_field": "updated_at", "ingestion_type": "cdc"},
+    },
+    "commits": {
+        "schema": GITHUB_COMMITS,
+        "metadata": {
+            "primary_keys": ["sha"],
+            "cursor_field": "committed_at",
+            "ingestion_type": "append",
+        },
+    },
+    "issue_comments": {
+        "schema": GITHUB_ISSUE_COMMENTS,
+        "metadata": {"primary_keys": ["id"], "cursor_field": "updated_at", "ingestion_type": "cdc"},
+    },
+    "repository": {
+        "schema": GITHUB_REPOSITORY,
+        "metadata": {"primary_keys": ["id"], "ingestion_type": "snapshot"},
+    },
+    "contributors": {
+        "schema": GITHUB_CONTRIBUTORS,
+        "metadata": {
+            "primary_keys": ["repository_owner", "repository_name", "id"],
+            "ingestion_type": "snapshot",
+        },
+    },
+}
+
+
+def github_project(value: Any, data_type: DataType) -> Any:
+    """Keep exactly the schema's fields of an API value (missing ones become None)."""
+    if value is None:
+        return None
+    if isinstance(data_type, StructType):
+        if not isinstance(value, dict):
+            return None
+        return {f.name: github_project(value.get(f.name), f.dataType) for f in data_type.fields}
+    if isinstance(data_type, ArrayType):
+        if not isinstance(value, list):
+            return None
+        return [github_project(item, data_type.elementType) for item in value]
+    return value
+
+
+def github_timestamp(value: str) -> str:
+    """A user-given date or timestamp as GitHub's `YYYY-MM-DDTHH:MM:SSZ` (UTC)."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"github: start_date must be an ISO date or timestamp, got {value!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class GithubLakeflowConnect(LakeflowConnect):
+    """Connection options: `token` (secret), `base_url`. Table options: `owner`, `repo`,
+    optional `start_date` (first read of incremental tables starts there)."""
+
+    def __init__(self, options: dict[str, str]) -> None:
+        super().__init__(options)
+        token = (options.get("token") or "").strip()
+        if not token:
+            raise ValueError(
+                "github: connection option 'token' is required (a personal access token)"
+            )
+        self._token = token
+        self.base_url = (options.get("base_url") or GITHUB_DEFAULT_BASE_URL).strip().rstrip("/")
+        if urlsplit(self.base_url).scheme not in ("http", "https"):
+            raise ValueError(f"github: base_url must be an http(s) URL, got {self.base_url!r}")
+        # A primary rate-limit window is an hour; allow waiting out the whole of one.
+        self.retry_policy = RetryPolicy(service="github", max_sleep=3660)
+        self._session: requests.Session | None = None
+
+    # ----- interface ---------------------------------------------------------------------------
+
+    def list_tables(self) -> list[str]:
+        return list(GITHUB_TABLES)
+
+    def get_table_schema(self, table_name: str, table_options: dict[str, str]) -> StructType:
+        return self._table(table_name)["schema"]
+
+    def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict[str, Any]:
+        metadata = self._table(table_name)["metadata"]
+        return {k: list(v) if isinstance(v, list) else v for k, v in metadata.items()}
+
+    def read_table(
+        self, table_name: str, start_offset: dict | None, table_options: dict[str, str]
+    ) -> tuple[Iterator[dict], dict]:
+        self._table(table_name)
+        owner, repo = self._repo(table_options)
+        reader = getattr(self, f"_read_{table_name}")
+        records, offset = reader(owner, repo, start_offset, table_options)
+        extra = {"repository_owner": owner, "repository_name": repo}
+        schema = GITHUB_TABLES[table_name]["schema"]
+        rows = [github_project({**record, **extra}, schema) for record in records]
+        return iter(rows), offset
+
+    # ----- tables ------------------------------------------------------------------------------
+
+    def _read_issues(self, owner, repo, start_offset, table_options):
+        cursor = self._cursor(start_offset, table_options)
+        params = {"state": "all", "sort": "updated", "direction": "asc"}
+        if cursor:
+            params["since"] = cursor
+        records = []
+        for item in self._pages(f"/repos/{owner}/{repo}/issues", params):
+            # The issues endpoint also lists pull requests; they have their own table.
+            if "pull_request" in item:
+                continue
+            if cursor is None or item["updated_at"] > cursor:
+                records.append(item)
+        return records, self._next_offset(start_offset, records, "updated_at")
+
+    def _read_pull_requests(self, owner, repo, start_offset, table_options):
+        # The pulls endpoint has no `since`: read newest-updated first and stop at the cursor.
+        cursor = self._cursor(start_offset, table_options)
+        params = {"state": "all", "sort": "updated", "direction": "desc"}
+        records = []
+        for item in self._pages(f"/repos/{owner}/{repo}/pulls", params):
+            if cursor is not None and item["updated_at"] <= cursor:
+                break
+            records.append(item)
+        records.reverse()
+        return records, self._next_offset(start_offset, records, "updated_at")
+
+    def _read_commits(self, owner, repo, start_offset, table_options):
+        cursor = self._cursor(start_offset, table_options)
+        params = {"since": cursor} if cursor else {}
+        records = []
+        for item in self._pages(f"/repos/{owner}/{repo}/commits", params):
+            committed_at = ((item.get("commit") or {}).get("committer") or {}).get("date")
+            if not committed_at or (cursor is not None and committed_at <= cursor):
+                continue
+            records.append({**item, "committed_at": committed_at})
+        records.sort(key=lambda r: (r["committed_at"], r["sha"]))
+        return records, self._next_offset(start_offset, records, "committed_at")
+
+    def _read_issue_comments(self, owner, repo, start_offset, table_options):
+        cursor = self._cursor(start_offset, table_options)
+        params = {"sort": "updated", "direction": "asc"}
+        if cursor:
+            params["since"] = cursor
+        records = []
+        for item in self._pages(f"/repos/{owner}/{repo}/issues/comments", params):
+            if cursor is None or item["updated_at"] > cursor:
+                issue_url = item.get("issue_url") or ""
+                number = issue_url.rsplit("/", 1)[-1]
+                records.append({**item, "issue_number": int(number) if number.isdigit() else None})
+        return records, self._next_offset(start_offset, records, "updated_at")
+
+    def _read_repository(self, owner, repo, start_offset, table_options):
+        if start_offset:
+            return [], start_offset
+        response = self._get(f"{self.base_url}/repos/{owner}/{repo}")
+        return [response.json()], {"snapshot": "complete"}
+
+    def _read_contributors(self, owner, repo, start_offset, table_options):
+        if start_offset:
+            return [], start_offset
+        return list(self._pages(f"/repos/{owner}/{repo}/contributors", {})), {
+            "snapshot": "complete"
+        }
+
+    # ----- helpers -----------------------------------------------------------------------------
+
+    def _table(self, table_name: str) -> dict[str, Any]:
+        if table_name not in GITHUB_TABLES:
+            raise ValueError(
+                f"github: unknown table {table_name!r}; tables are {', '.join(GITHUB_TABLES)}"
+            )
+        return GITHUB_TABLES[table_name]
+
+    @staticmethod
+    def _repo(table_options: dict[str, str]) -> tuple[str, str]:
+        owner = (table_options.get("owner") or "").strip()
+        repo = (table_options.get("repo") or "").strip()
+        missing = [name for name, value in (("owner", owner), ("repo", repo)) if not value]
+        if missing:
+            raise ValueError(f"github: table option(s) {', '.join(missing)} required")
+        return owner, repo
+
+    @staticmethod
+    def _cursor(start_offset: dict | None, table_options: dict[str, str]) -> str | None:
+        if start_offset and start_offset.get("cursor"):
+            return start_offset["cursor"]
+        start_date = (table_options.get("start_date") or "").strip()
+        return github_timestamp(start_date) if start_date else None
+
+    @staticmethod
+    def _next_offset(start_offset: dict | None, records: list[dict], field: str) -> dict:
+        if not records:
+            return dict(start_offset) if start_offset else {}
+        return {"cursor": max(r[field] for r in records)}
+
+    def _session_or_new(self) -> requests.Session:
+        if self._session is None:
+            session = requests.Session()
+            session.headers.update(
+                {
+                    "Authorization": f"Bearer {self._token}",
+                    "Accept": "application/vnd.github+json",
+                    "X-GitHub-Api-Version": "2022-11-28",
+                    "User-Agent": "lakeflow-community-connectors-github",
+                }
+            )
+            self._session = session
+        return self._session
+
+    def _get(self, url: str, params: dict | None = None) -> requests.Response:
+        return request_with_retry(
+            self._session_or_new(), "GET", url, policy=self.retry_policy, params=params
+        )
+
+    def _pages(self, path: str, params: dict[str, str]) -> Iterator[dict]:
+        """Items of every page, following Link rel="next" (it carries the query itself)."""
+        url: str | None = f"{self.base_url}{path}"
+        query: dict | None = {**params, "per_page": GITHUB_PAGE_SIZE}
+        origin = urlsplit(self.base_url)[:2]
+        while url:
+            response = self._get(url, query)
+            yield from response.json()
+            url = response.links.get("next", {}).get("url")
+            query = None
+            # Never send the token anywhere but the configured API host.
+            if url and urlsplit(url)[:2] != origin:
+                raise ValueError(f"github: next page link leaves {self.base_url}: {url}")
+
+    def __getstate__(self) -> dict:
+        # Sessions hold sockets; each process (Spark worker) opens its own.
+        state = dict(self.__dict__)
+        state["_session"] = None
+        return state
