@@ -12,6 +12,9 @@ from tools.simulator import (
     Response,
     SimClock,
     Simulator,
+    TokenIssuer,
+    decode_cursor,
+    encode_cursor,
     link_header,
     paginate,
     parse_time,
@@ -234,3 +237,28 @@ def test_server_stops_on_exit():
         requests.get(f"{url}/pets", headers=AUTH, timeout=5)
     with pytest.raises(RuntimeError):
         _ = sim.url
+
+
+def test_opaque_cursors_round_trip_and_reject_tampering():
+    cursor = encode_cursor({"after": 10, "since": "2024-01-01"})
+    assert decode_cursor(cursor) == {"after": 10, "since": "2024-01-01"}
+    with pytest.raises(HttpError) as info:
+        decode_cursor("not-a-cursor!")
+    assert info.value.status == 400
+
+
+def test_token_issuer_expires_on_the_simulated_clock():
+    clock = SimClock()
+    issuer = TokenIssuer(clock, ttl=60)
+    body = issuer.issue(scope="read")
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 60 and body["scope"] == "read"
+    token = body["access_token"]
+    assert issuer.is_valid(token) and not issuer.is_valid("forged") and not issuer.is_valid(None)
+    clock.advance(59)
+    assert issuer.is_valid(token)
+    clock.advance(1)
+    assert not issuer.is_valid(token)
+    fresh = issuer.issue()["access_token"]
+    assert fresh != token and issuer.issued == 2
+    issuer.expire_all()
+    assert not issuer.is_valid(fresh)

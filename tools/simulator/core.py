@@ -240,6 +240,22 @@ def link_header(links: dict[str, str | None]) -> str:
     return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
 
 
+def encode_cursor(state: dict) -> str:
+    """An opaque page cursor (like Zendesk's after_cursor or HubSpot's `after`)."""
+    return base64.urlsafe_b64encode(json.dumps(state, sort_keys=True).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict:
+    """The state of a cursor from `encode_cursor`; a tampered one is the client's 400."""
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error):
+        raise HttpError(400, {"error": f"invalid cursor {cursor!r}"}) from None
+    if not isinstance(state, dict):
+        raise HttpError(400, {"error": f"invalid cursor {cursor!r}"})
+    return state
+
+
 def paginate(items: list, page: int, per_page: int) -> tuple[list, bool]:
     """1-based page slice and whether another page follows."""
     start = (max(page, 1) - 1) * per_page
