@@ -16,7 +16,9 @@ What it does with a response:
 - 401, and 403 without rate-limit signals: `ConnectorAuthError` naming the service and status.
 - anything else: `ConnectorHttpError` at once.
 Attempts are bounded (`max_attempts`) and so is any single wait (`max_sleep`). Tests inject `sleep`
-and `clock` so nothing really waits.
+and `clock` so nothing really waits: by convention a connector keeps its policy in
+`self.retry_policy`, and tests set `retry_policy.sleep = sim.clock.sleep` and
+`retry_policy.clock = sim.clock.time` (see tools/simulator).
 """
 
 from __future__ import annotations
