@@ -1,0 +1,146 @@
+"""`ingest(spark, pipeline_spec)`: declare every table of a pipeline spec and the flows that fill it.
+
+Per table the connector's metadata decides the shape, and table_configuration overrides it:
+- cdc: a streaming table fed by an AUTO CDC flow (keys, sequence_by, SCD type 1 or 2);
+- cdc_with_deletes: the same, plus a second AUTO CDC flow whose rows are applied as deletes;
+- snapshot: AUTO CDC from snapshot (a Databricks pipelines API);
+- append, or scd_type APPEND_ONLY: a streaming table fed by an append flow.
+"""
+
+from __future__ import annotations
+
+import json
+
+from libs.spec_parser import TableSpec, parse_pipeline_spec
+
+DATA_SOURCE_FORMAT = "lakeflow_connect"
+METADATA_TABLE_NAME = "_lakeflow_metadata"
+
+
+def _pipelines_api():
+    # Imported when a pipeline runs, so this module imports anywhere (tests, tools).
+    from pyspark import pipelines
+
+    return pipelines
+
+
+def _table_configs(tables: list[TableSpec]) -> dict[str, dict[str, str]]:
+    configs = {}
+    for table in tables:
+        config = dict(table.table_options)
+        if table.scd_type:
+            config["scd_type"] = table.scd_type
+        if table.primary_keys:
+            config["primary_keys"] = json.dumps(table.primary_keys)
+        if table.sequence_by:
+            config["sequence_by"] = table.sequence_by
+        configs[table.source_table] = config
+    return configs
+
+
+def read_metadata(spark, connection_name: str, tables: list[TableSpec]) -> dict[str, dict]:
+    """One `_lakeflow_metadata` read for all tables: source table → its effective metadata."""
+    rows = (
+        spark.read.format(DATA_SOURCE_FORMAT)
+        .option("databricks.connection", connection_name)
+        .option("tableName", METADATA_TABLE_NAME)
+        .option("tableNameList", ",".join(t.source_table for t in tables))
+        .option("tableConfigs", json.dumps(_table_configs(tables)))
+        .load()
+        .collect()
+    )
+    return {row["tableName"]: row.asDict() for row in rows}
+
+
+def _reader(spark, connection_name: str, table: TableSpec, streaming: bool, deletes: bool = False):
+    reader = (spark.readStream if streaming else spark.read).format(DATA_SOURCE_FORMAT)
+    reader = reader.option("databricks.connection", connection_name)
+    reader = reader.option("tableName", table.source_table).options(**table.table_options)
+    if deletes:
+        reader = reader.option("isDeleteFlow", "true")
+    return reader.load()
+
+
+def _scd_number(table: TableSpec) -> int:
+    return 2 if table.scd_type == "SCD_TYPE_2" else 1
+
+
+def _declare_table(dp, spark, connection_name: str, table: TableSpec, metadata: dict) -> str:
+    """Declare one table; returns the ingestion type actually used."""
+    target = table.qualified_destination
+    keys = table.primary_keys or list(metadata.get("primary_keys") or [])
+    sequence_by = table.sequence_by or metadata.get("cursor_field")
+    ingestion_type = metadata.get("ingestion_type")
+    if table.scd_type == "APPEND_ONLY":
+        ingestion_type = "append"
+    view = f"{table.destination_table}_lakeflow_source"
+
+    def source_view(name: str, streaming: bool, deletes: bool = False) -> str:
+        @dp.temporary_view(name=name)
+        def read_source():
+            return _reader(spark, connection_name, table, streaming, deletes)
+
+        return name
+
+    if ingestion_type == "append":
+        dp.create_streaming_table(name=target)
+
+        @dp.append_flow(target=target, name=f"{table.destination_table}_append")
+        def append_records():
+            return _reader(spark, connection_name, table, streaming=True)
+
+    elif ingestion_type in ("cdc", "cdc_with_deletes"):
+        dp.create_streaming_table(name=target)
+        dp.create_auto_cdc_flow(
+            target=target,
+            source=source_view(view, streaming=True),
+            keys=keys,
+            sequence_by=sequence_by,
+            stored_as_scd_type=_scd_number(table),
+            name=f"{table.destination_table}_cdc",
+        )
+        if ingestion_type == "cdc_with_deletes":
+            dp.create_auto_cdc_flow(
+                target=target,
+                source=source_view(f"{table.destination_table}_lakeflow_deletes", True, True),
+                keys=keys,
+                sequence_by=sequence_by,
+                apply_as_deletes="true",
+                stored_as_scd_type=_scd_number(table),
+                name=f"{table.destination_table}_deletes",
+            )
+    elif ingestion_type == "snapshot":
+        snapshot_flow = getattr(dp, "create_auto_cdc_from_snapshot_flow", None)
+        if snapshot_flow is None:
+            raise RuntimeError(
+                f"table {table.source_table!r} is a snapshot table, which needs "
+                "create_auto_cdc_from_snapshot_flow (Databricks pipelines only)"
+            )
+        dp.create_streaming_table(name=target)
+        snapshot_flow(
+            target=target,
+            source=source_view(view, streaming=False),
+            keys=keys,
+            stored_as_scd_type=_scd_number(table),
+        )
+    else:
+        raise ValueError(
+            f"table {table.source_table!r}: unknown ingestion_type {ingestion_type!r} "
+            "(expected snapshot, cdc, cdc_with_deletes or append)"
+        )
+    return ingestion_type
+
+
+def ingest(spark, pipeline_spec: dict) -> dict[str, str]:
+    """Declare every table of `pipeline_spec`; returns destination → ingestion type."""
+    spec = parse_pipeline_spec(pipeline_spec)
+    dp = _pipelines_api()
+    metadata = read_metadata(spark, spec.connection_name, spec.objects)
+    declared = {}
+    for table in spec.objects:
+        if table.source_table not in metadata:
+            raise ValueError(f"the connector returned no metadata for {table.source_table!r}")
+        declared[table.qualified_destination] = _declare_table(
+            dp, spark, spec.connection_name, table, metadata[table.source_table]
+        )
+    return declared
