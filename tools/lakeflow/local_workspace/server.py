@@ -1,0 +1,156 @@
+"""The embedded local workspace: an HTTP server speaking the Databricks REST API on loopback.
+
+`doit deploy:<s>` against the `local` target starts one in-process for the run; its state lives
+under `.lakeflow/local/`, so every run (and `python -m tools.lakeflow.local_workspace`) shares it.
+Every request served is appended to `requests.jsonl` as method, path and status: never bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from tools.lakeflow import project
+from tools.lakeflow.local_workspace import api
+from tools.lakeflow.local_workspace.store import Store
+
+
+def default_state_dir(root: Path = project.REPO_ROOT) -> Path:
+    return project.lakeflow_dir(root) / "local"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    store: Store  # set on the subclass built per server
+
+    def log_message(self, format, *args):  # noqa: A002 - the request log is requests.jsonl
+        return
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        fault = self._take_fault(self.command, url.path)
+        if fault and fault.get("drop"):
+            self.store.log_request(self.command, url.path, 0)
+            self.close_connection = True
+            self.connection.close()
+            return
+        if fault:
+            headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") else {}
+            code = "TOO_MANY_REQUESTS" if fault["status"] == 429 else "TEMPORARILY_UNAVAILABLE"
+            body = {"error_code": code, "message": "injected fault"}
+            return self._send(fault["status"], body, url.path, headers)
+        if url.path == "/.well-known/databricks-config":
+            return self._send(200, {}, url.path)  # no host metadata: the SDK uses its own config
+        for method, pattern, handler in api.COMPILED_ROUTES:
+            match = pattern.match(url.path)
+            if method != self.command or not match:
+                continue
+            request = api.Request(self.command, url.path, dict(parse_qsl(url.query)), raw=raw)
+            request.store = self.store
+            try:
+                if raw and not url.path.startswith("/api/2.0/fs/"):
+                    request.body = json.loads(raw)
+                with self.store.transaction() as state:
+                    status, body = handler(state, request, *match.groups())
+            except api.ApiError as error:
+                status, body = error.status, {"error_code": error.code, "message": error.message}
+            except (ValueError, KeyError, TypeError) as error:
+                status, body = 400, {"error_code": "INVALID_PARAMETER_VALUE", "message": str(error)}
+            return self._send(status, body, url.path)
+        self._send(
+            404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "no such endpoint"}, url.path
+        )
+
+    def _take_fault(self, method: str, path: str) -> dict | None:
+        with self.store.transaction() as state:
+            for fault in state["faults"]:
+                if fault["method"] in (method, "*") and re.search(fault["path_regex"], path):
+                    fault["times"] -= 1
+                    if fault["times"] <= 0:
+                        state["faults"].remove(fault)
+                    return dict(fault)
+        return None
+
+    def _send(self, status: int, body, path: str, headers: dict | None = None) -> None:
+        self.store.log_request(self.command, path, status)
+        if isinstance(body, bytes):
+            payload, content_type = body, "application/octet-stream"
+        elif body is None:
+            payload, content_type = b"", "application/json"
+        else:
+            payload, content_type = json.dumps(body).encode(), "application/json"
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
+
+
+class LocalWorkspace:
+    """`LocalWorkspace(state_dir).start()` → base URL of a workspace served from a daemon thread."""
+
+    def __init__(self, state_dir: Path | None = None, port: int = 0):
+        self.state_dir = Path(state_dir) if state_dir else default_state_dir()
+        self.store = Store(self.state_dir)
+        self.port = port
+        self.url: str | None = None
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> str:
+        handler = type("LocalWorkspaceHandler", (_Handler,), {"store": self.store})
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> LocalWorkspace:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def inject_fault(
+        self,
+        method: str = "*",
+        path_regex: str = ".*",
+        status: int = 503,
+        retry_after: int | None = None,
+        times: int = 1,
+        drop: bool = False,
+    ) -> None:
+        """Make the next `times` matching requests fail (kept on disk: other processes see it)."""
+        fault = {
+            "method": method,
+            "path_regex": path_regex,
+            "status": status,
+            "retry_after": retry_after,
+            "times": times,
+            "drop": drop,
+        }
+        with self.store.transaction() as state:
+            state["faults"].append(fault)
+
+    def requests(self) -> list[dict]:
+        log = self.state_dir / "requests.jsonl"
+        if not log.is_file():
+            return []
+        return [json.loads(line) for line in log.read_text().splitlines() if line]
