@@ -4,10 +4,13 @@
 is the everyday command. A task re-runs only when one of its file_dep changed.
 """
 
-from tools.lakeflow import merge, project, stage
-from tools.lakeflow.doit_support import action
+from tools.lakeflow import deploy, merge, project, stage
+from tools.lakeflow.doit_support import FULL_REFRESH, YES, action, remote_task
 
 project.lakeflow_dir().mkdir(exist_ok=True)  # doit keeps its state file there
+# Plain `doit` builds; remote tasks run only when named. (pyproject's [tool.doit] holds the
+# command options: state file and backend.)
+DOIT_CONFIG = {"default_tasks": ["merge", "stage"]}
 SOURCES = project.source_names()
 ENGINE = project.REPO_ROOT / "tools" / "lakeflow"
 
@@ -40,3 +43,62 @@ def task_stage():
             "targets": _paths(stage.stage_outputs(name)),
             "clean": True,
         }
+
+
+# --- deploy tasks ---
+def task_sync():
+    """Upload the changed staged files of a source (content hashes, not mtimes)."""
+    for name in SOURCES:
+        yield remote_task(name, deploy.sync_files, [f"stage:{name}"])
+
+
+def task_connection():
+    """Create or update the source's Unity Catalog connection when its options changed."""
+    for name in SOURCES:
+        yield remote_task(name, deploy.deploy_connection, [f"sync:{name}"])
+
+
+def task_schema():
+    """Create the destination schema if it is missing."""
+    for name in SOURCES:
+        yield remote_task(name, deploy.deploy_schema, [f"connection:{name}"])
+
+
+def task_pipeline():
+    """Create the pipeline, or update it in place when its settings changed."""
+    for name in SOURCES:
+        yield remote_task(name, deploy.deploy_pipeline, [f"schema:{name}"])
+
+
+def task_deploy():
+    """Merge, stage, sync, connection, schema, pipeline: the everyday command; only what changed."""
+    for name in SOURCES:
+        yield {"name": name, "actions": None, "task_dep": [f"pipeline:{name}"]}
+
+
+def task_run_pipeline():
+    """Start a pipeline update and watch it (`--full-refresh` on request)."""
+    # doit reserves the task name `run` (its own command), so these are named `run:<s>` one by
+    # one instead of as sub-tasks of a `run` group; `doit run:<s>` works the same.
+    for name in SOURCES:
+        task = remote_task(name, deploy.run_pipeline, params=[FULL_REFRESH])
+        del task["name"]
+        yield {**task, "basename": f"run:{name}", "doc": f"run the {name} pipeline"}
+
+
+def task_status():
+    """Show what is deployed for a source and its latest updates."""
+    for name in SOURCES:
+        yield remote_task(name, deploy.show_status)
+
+
+def task_plan():
+    """Dry run: one line per file or resource a deploy would create, update or delete."""
+    for name in SOURCES:
+        yield remote_task(name, deploy.show_plan, [f"stage:{name}"])
+
+
+def task_destroy():
+    """Remove what deploy created for a source (needs --yes)."""
+    for name in SOURCES:
+        yield remote_task(name, deploy.destroy_source, params=[YES])

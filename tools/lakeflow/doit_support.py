@@ -9,24 +9,41 @@ from doit.exceptions import TaskFailed
 
 from tools.lakeflow.errors import LakeflowError
 
+# Command-line parameters of the remote tasks (`doit run:example --full-refresh`).
+FULL_REFRESH = {"name": "full_refresh", "long": "full-refresh", "type": bool, "default": False}
+YES = {"name": "yes", "long": "yes", "type": bool, "default": False}
 
-def action(fn, *args, **kwargs):
-    """A doit python-action calling `fn(*args, **kwargs)`; its return value is ignored.
+
+def action(fn, *args, params=()):
+    """A doit python-action calling `fn(*args, **<params>)`; its return value is ignored.
 
     doit reads a `False` return as failure, and engine functions return booleans such as
-    "written", so the wrapper returns None on success and TaskFailed on bad input.
+    "written", so the wrapper returns None on success and TaskFailed on bad input. doit passes
+    task params by the wrapper's argument names, which is why they are spelled out here.
     """
+    names = [p["name"] for p in params]
 
     @functools.wraps(fn)
-    def run():
+    def run(full_refresh=False, yes=False):
+        given = {"full_refresh": full_refresh, "yes": yes}
         try:
-            fn(*args, **kwargs)
-        except LakeflowError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return TaskFailed(str(error))
-        except FileNotFoundError as error:
+            fn(*args, **{k: given[k] for k in names})
+        except (LakeflowError, FileNotFoundError) as error:
             print(f"error: {error}", file=sys.stderr)
             return TaskFailed(str(error))
         return None
 
     return (run, [], {})
+
+
+def remote_task(name: str, fn, task_dep=(), params=()) -> dict:
+    """A task that talks to the workspace. It always runs (uptodate False): its read-only checks
+    are what notice out-of-band changes, and it writes only what differs."""
+    return {
+        "name": name,
+        "actions": [action(fn, name, params=params)],
+        "task_dep": list(task_dep),
+        "params": list(params),
+        "uptodate": [False],
+        "verbosity": 2,
+    }

@@ -17,7 +17,7 @@ from tools.lakeflow.errors import LakeflowError
 
 # Options the data source itself reads; always allowed through the connection.
 DATA_SOURCE_OPTIONS = ("tableName", "tableNameList", "tableConfigs", "isDeleteFlow")
-PARAMETER_FIELDS = {"name", "type", "required", "description", "secret"}
+PARAMETER_FIELDS = {"name", "type", "required", "description", "secret", "default"}
 PIPELINE_SETTINGS = {
     "serverless": bool,
     "development": bool,
@@ -35,6 +35,7 @@ class Parameter:
     required: bool = False
     description: str = ""
     secret: bool = False
+    default: str | None = None  # used when neither the environment nor dev_config.json sets it
 
 
 @dataclass

@@ -93,3 +93,11 @@ def stage_source(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
         elif existing.is_dir() and not any(existing.iterdir()):
             existing.rmdir()
     return {rel: stage / rel for rel in sorted(contents)}
+
+
+def staged_files(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
+    """The current stage: relative path → file. Deploy syncs exactly this."""
+    stage = project.stage_dir(name, root)
+    if not (stage / "ingest.py").is_file():
+        raise FileNotFoundError(f"{stage.relative_to(root)} is empty; run `doit stage:{name}`")
+    return {p.relative_to(stage).as_posix(): p for p in sorted(stage.rglob("*")) if p.is_file()}

@@ -1,0 +1,134 @@
+"""The Unity Catalog connection (GENERIC_LAKEFLOW_CONNECT) of a source.
+
+Options come from connector_spec.yaml's parameters, valued from the environment
+(`LAKEFLOW_<SOURCE>_<PARAM>`), `sources/<s>/configs/dev_config.json` (git-ignored) or the
+parameter's `default`, plus `sourceName` and `externalOptionsAllowList`. Deploy keeps only a salted
+hash of them, compares it to decide on an update, and prints secrets as `***`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from databricks.sdk.errors import NotFound
+
+from tools.lakeflow import project
+from tools.lakeflow.errors import LakeflowError
+
+CONNECTION_TYPE = "GENERIC_LAKEFLOW_CONNECT"
+CONNECTIONS_API = "/api/2.1/unity-catalog/connections"
+
+
+def config_file(name: str, root: Path) -> Path:
+    return project.source_dir(name, root) / "configs" / "dev_config.json"
+
+
+def env_name(source: str, parameter: str) -> str:
+    return f"LAKEFLOW_{source}_{parameter}".upper()
+
+
+def resolve_options(name: str, spec, root: Path = project.REPO_ROOT) -> tuple[dict, set[str]]:
+    """Connection options (with secret values) and the names of the secret ones."""
+    path = config_file(name, root)
+    rel = path.relative_to(root).as_posix()
+    values: dict = {}
+    if path.is_file():
+        try:
+            values = json.loads(path.read_text())
+        except ValueError as error:
+            raise LakeflowError(f"not valid JSON: {error}", file=rel) from None
+        if not isinstance(values, dict):
+            raise LakeflowError("expected a JSON object", file=rel)
+    known = {p.name for p in spec.parameters}
+    for key in sorted(values):
+        if key not in known:
+            raise LakeflowError(
+                f"unknown connection parameter (connector_spec.yaml has: {', '.join(sorted(known))})",
+                file=rel,
+                field=key,
+            )
+    options: dict[str, str] = {}
+    for parameter in spec.parameters:
+        value = os.environ.get(env_name(name, parameter.name), values.get(parameter.name))
+        if value is None:
+            value = parameter.default
+        if value is None:
+            if parameter.required:
+                raise LakeflowError(
+                    f"required connection parameter has no value; set it in {rel} or "
+                    f"{env_name(name, parameter.name)}",
+                    file=f"sources/{name}/connector_spec.yaml",
+                    field=f"connection.parameters.{parameter.name}",
+                )
+            continue
+        options[parameter.name] = str(value)
+    options["sourceName"] = name
+    options["externalOptionsAllowList"] = ",".join(spec.full_allowlist)
+    return options, {p.name for p in spec.parameters if p.secret}
+
+
+def options_hash(options: dict[str, str], salt: str) -> str:
+    return hashlib.sha256((salt + json.dumps(options, sort_keys=True)).encode()).hexdigest()
+
+
+def masked(options: dict[str, str], secret_names: set[str]) -> str:
+    return ", ".join(
+        f"{k}={'***' if k in secret_names else v}"
+        for k, v in sorted(options.items())
+        if k != "externalOptionsAllowList"
+    )
+
+
+def connection_action(ctx) -> str:
+    """create, update or unchanged: one read of the live connection."""
+    try:
+        ctx.client.api_client.do("GET", f"{CONNECTIONS_API}/{ctx.connection_name}")
+    except NotFound:
+        return "create"
+    recorded = ctx.source_state.get("connection", {})
+    wanted = options_hash(ctx.options, ctx.state.salt)
+    if recorded.get("name") == ctx.connection_name and recorded.get("options_hash") == wanted:
+        return "unchanged"
+    return "update"
+
+
+def deploy_connection(ctx) -> str:
+    action = connection_action(ctx)
+    if action == "create":
+        ctx.client.api_client.do(
+            "POST",
+            CONNECTIONS_API,
+            body={
+                "name": ctx.connection_name,
+                "connection_type": CONNECTION_TYPE,
+                "options": ctx.options,
+                "comment": f"Lakeflow community connector {ctx.name}",
+            },
+        )
+    elif action == "update":
+        ctx.client.api_client.do(
+            "PATCH", f"{CONNECTIONS_API}/{ctx.connection_name}", body={"options": ctx.options}
+        )
+    if action != "unchanged":
+        ctx.source_state["connection"] = {
+            "name": ctx.connection_name,
+            "options_hash": options_hash(ctx.options, ctx.state.salt),
+        }
+        ctx.state.save()
+        print(
+            f"connection {ctx.connection_name}: {action}d ({masked(ctx.options, ctx.secret_names)})"
+        )
+    else:
+        print(f"connection {ctx.connection_name}: unchanged")
+    return action
+
+
+def delete_connection(ctx) -> bool:
+    try:
+        ctx.client.api_client.do("DELETE", f"{CONNECTIONS_API}/{ctx.connection_name}")
+    except NotFound:
+        return False
+    return True

@@ -1,0 +1,85 @@
+"""Run a deployed pipeline and watch it; show a source's status."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from databricks.sdk.service.pipelines import UpdateInfoState
+
+from tools.lakeflow.errors import LakeflowError
+
+TERMINAL = {UpdateInfoState.COMPLETED, UpdateInfoState.FAILED, UpdateInfoState.CANCELED}
+POLL_SECONDS = 0.25
+RUN_TIMEOUT_SECONDS = 3600
+
+
+def _pipeline_id(ctx) -> str:
+    pipeline_id = ctx.source_state.get("pipeline", {}).get("pipeline_id")
+    if not pipeline_id:
+        raise LakeflowError(
+            f"not deployed to target {ctx.target.name!r}; run `doit deploy:{ctx.name}`"
+        )
+    return pipeline_id
+
+
+def run_pipeline(ctx, full_refresh: bool = False) -> str:
+    record = ctx.source_state.get("pipeline", {})
+    pipeline_id = _pipeline_id(ctx)
+    pending = record.get("needs_full_refresh")
+    if pending and not full_refresh:
+        raise LakeflowError(
+            f"scd_type changed for {', '.join(pending)}; a plain update would mix histories. "
+            f"Run `doit run:{ctx.name} --full-refresh`",
+            file=f"sources/{ctx.name}/pipeline_spec.yaml",
+            field="table_configuration.scd_type",
+        )
+    update_id = ctx.client.pipelines.start_update(pipeline_id, full_refresh=full_refresh).update_id
+    kind = "full refresh" if full_refresh else "update"
+    print(f"pipeline {ctx.pipeline_name}: {kind} {update_id} started")
+    started, last = time.monotonic(), None
+    while True:
+        state = ctx.client.pipelines.get_update(pipeline_id, update_id).update.state
+        if state != last:
+            print(f"  [{time.monotonic() - started:6.1f}s] {state.value}", flush=True)
+            last = state
+        if state in TERMINAL:
+            break
+        if time.monotonic() - started > RUN_TIMEOUT_SECONDS:
+            raise LakeflowError(
+                f"update {update_id} still {state.value} after {RUN_TIMEOUT_SECONDS}s"
+            )
+        time.sleep(POLL_SECONDS)
+    errors = [
+        e
+        for e in ctx.client.pipelines.list_pipeline_events(pipeline_id, max_results=100)
+        if e.level and e.level.value == "ERROR" and e.origin and e.origin.update_id == update_id
+    ]
+    for event in reversed(errors):
+        print(f"  ERROR {event.message}", file=sys.stderr)
+    if state != UpdateInfoState.COMPLETED:
+        raise LakeflowError(f"pipeline update {update_id} {state.value}")
+    if full_refresh and pending:
+        record.pop("needs_full_refresh", None)
+        ctx.state.save()
+    return state.value
+
+
+def show_status(ctx) -> None:
+    record = ctx.source_state
+    print(f"source {ctx.name} on target {ctx.target.name} ({ctx.remote_root})")
+    print(f"  files deployed: {len(record.get('files', {}))}")
+    connection = record.get("connection", {}).get("name", "not deployed")
+    print(f"  connection: {connection}")
+    pipeline_id = record.get("pipeline", {}).get("pipeline_id")
+    if not pipeline_id:
+        print("  pipeline: not deployed")
+        return
+    pipeline = ctx.client.pipelines.get(pipeline_id)
+    print(
+        f"  pipeline: {pipeline.name} ({pipeline_id}) {pipeline.state.value if pipeline.state else ''}"
+    )
+    for update in pipeline.latest_updates or []:
+        print(f"    update {update.update_id}: {update.state.value if update.state else '?'}")
+    if record.get("pipeline", {}).get("needs_full_refresh"):
+        print("  needs a full refresh (scd_type changed)")

@@ -1,0 +1,92 @@
+"""Deploy targets (targets.yaml) and the workspace client for one.
+
+`local` is the embedded workspace, started in-process once per run; a Databricks target uses the
+SDK's unified auth (a ~/.databrickscfg profile, or host plus the usual environment variables).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.core import Config
+
+from tools.lakeflow import project
+from tools.lakeflow.errors import LakeflowError
+
+TARGETS_FILE = "targets.yaml"
+TARGET_FIELDS = {"kind", "profile", "host", "catalog", "schema", "workspace_root"}
+# Without this the SDK keeps retrying an unreachable host for five minutes.
+RETRY_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    kind: str
+    catalog: str = "main"
+    schema: str = "{user}_{source}"
+    workspace_root: str = "/Workspace/Users/{user_name}"
+    profile: str | None = None
+    host: str | None = None
+
+
+def load_targets(root: Path = project.REPO_ROOT) -> tuple[dict[str, Target], str]:
+    path = root / TARGETS_FILE
+    data = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    data = data or {"default": "local", "targets": {"local": {"kind": "local"}}}
+    targets = {}
+    for name, raw in (data.get("targets") or {}).items():
+        raw = raw or {}
+        unknown = sorted(set(raw) - TARGET_FIELDS)
+        if unknown:
+            raise LakeflowError(
+                "unknown field", file=TARGETS_FILE, field=f"targets.{name}.{unknown[0]}"
+            )
+        kind = raw.get("kind", "databricks")
+        if kind not in ("local", "databricks"):
+            raise LakeflowError(
+                "expected local or databricks", file=TARGETS_FILE, field=f"targets.{name}.kind"
+            )
+        if kind == "databricks" and not (raw.get("profile") or raw.get("host")):
+            raise LakeflowError(
+                "a databricks target needs a profile or a host",
+                file=TARGETS_FILE,
+                field=f"targets.{name}",
+            )
+        targets[name] = Target(name=name, **{**raw, "kind": kind})
+    return targets, data.get("default", "local")
+
+
+def selected_target(root: Path = project.REPO_ROOT) -> Target:
+    targets, default = load_targets(root)
+    name = os.environ.get("LAKEFLOW_TARGET") or default
+    if name not in targets:
+        raise LakeflowError(
+            f"unknown target {name!r} (defined: {', '.join(targets) or 'none'})",
+            file=TARGETS_FILE,
+            field="LAKEFLOW_TARGET",
+        )
+    return targets[name]
+
+
+@cache
+def _local_workspace_url(state_dir: str) -> str:
+    from tools.lakeflow.local_workspace import LocalWorkspace
+
+    return LocalWorkspace(Path(state_dir)).start()
+
+
+def workspace_client(target: Target, root: Path = project.REPO_ROOT) -> WorkspaceClient:
+    if target.kind == "local":
+        url = _local_workspace_url(str(project.lakeflow_dir(root) / "local"))
+        config = Config(host=url, token="local", retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
+    elif target.profile:
+        config = Config(profile=target.profile, retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
+    else:
+        config = Config(host=target.host, retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
+    return WorkspaceClient(config=config)
