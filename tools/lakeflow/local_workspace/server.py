@@ -71,6 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.store.transaction() as state:
             for fault in state["faults"]:
                 if fault["method"] in (method, "*") and re.search(fault["path_regex"], path):
+                    if fault.get("after", 0) > 0:
+                        fault["after"] -= 1
+                        return None
                     fault["times"] -= 1
                     if fault["times"] <= 0:
                         state["faults"].remove(fault)
@@ -136,9 +139,14 @@ class LocalWorkspace:
         retry_after: int | None = None,
         times: int = 1,
         drop: bool = False,
+        after: int = 0,
     ) -> None:
-        """Make the next `times` matching requests fail (kept on disk: other processes see it)."""
+        """Make `times` matching requests fail, after letting `after` of them through.
+
+        Faults are kept on disk, so a workspace served by another process (a `doit` run) sees them.
+        """
         fault = {
+            "after": after,
             "method": method,
             "path_regex": path_regex,
             "status": status,
