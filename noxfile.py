@@ -16,7 +16,7 @@ from tools.lakeflow import changes, project, test_results  # noqa: E402
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "merge_check", "test"]
+nox.options.sessions = ["lint", "merge_check", "test", "spark"]
 
 SOURCES = project.source_names()
 # What every connector's tests need besides its own requirements.txt.
@@ -44,20 +44,20 @@ def _run_pytest(session: nox.Session, target: str, *pytest_args: str) -> None:
         session.error(f"{target}: pytest collected no tests; every target needs at least one")
 
 
-@nox.session
+@nox.session(tags=["ci"])
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session
+@nox.session(tags=["ci"])
 def merge_check(session: nox.Session) -> None:
     """Fail when a committed generated file is not what the merge produces now."""
     session.run("python", "tools/scripts/merge_python_source.py", "all", "--check", external=True)
 
 
-@nox.session
+@nox.session(tags=["ci"])
 @nox.parametrize("target", [*SOURCES, changes.ENGINE], ids=[*SOURCES, changes.ENGINE])
 def test(session: nox.Session, target: str) -> None:
     since, pytest_args = _split_since(session)
@@ -75,3 +75,10 @@ def test(session: nox.Session, target: str) -> None:
         session.install("-r", str(requirements))
     test_dir = str(project.source_dir(target) / "test")
     _run_pytest(session, target, test_dir, "-m", "not spark", *pytest_args)
+
+
+@nox.session(tags=["ci"])
+def spark(session: nox.Session) -> None:
+    """Every merged connector read in a real local SparkSession (Java 17 needed)."""
+    session.install("-e", ".[dev]")
+    _run_pytest(session, "spark", "tests/spark", "-m", "spark", *session.posargs)

@@ -532,13 +532,30 @@ def register_lakeflow_source(spark):
         def change_product(self, pid: int, **fields) -> None:
             next((p for p in self.products if p['id'] == pid)).update(fields)
             self.snapshot_version += 1
-    _EXAMPLE_STORES: dict[tuple[int, str], SimulatedStore] = {}
 
-    def example_store(seed: int, source_id: str='') -> SimulatedStore:
-        """The shared store for (seed, source_id), created on first use."""
-        key = (seed, source_id)
+        def apply_change_round(self, number: int) -> None:
+            """One deterministic round of changes: an update, an insert and a delete where the table
+        has them, new events, a changed product. Rounds replay identically in any process."""
+            self.update_customer(number % len(self.customers) + 1, email=f'round{number}@example.com')
+            self.add_customer()
+            self.update_order(min(self.orders), status='refunded')
+            self.delete_order(max(self.orders))
+            self.append_events(3)
+            self.change_product(number % len(self.products) + 1, name=f'product-round-{number}')
+    _EXAMPLE_STORES: dict[tuple[int, str, int], SimulatedStore] = {}
+
+    def example_store(seed: int, source_id: str='', changes: int=0) -> SimulatedStore:
+        """The shared store for (seed, source_id, changes), created on first use.
+
+    `changes` replays that many change rounds: Spark runs connectors in worker processes, where
+    only options travel, so that is how a Spark test changes the data between two runs.
+    """
+        key = (seed, source_id, changes)
         if key not in _EXAMPLE_STORES:
-            _EXAMPLE_STORES[key] = SimulatedStore(seed)
+            store = SimulatedStore(seed)
+            for number in range(changes):
+                store.apply_change_round(number)
+            _EXAMPLE_STORES[key] = store
         return _EXAMPLE_STORES[key]
 
     def reset_example_stores() -> None:
@@ -592,9 +609,10 @@ def register_lakeflow_source(spark):
                 raise ValueError('example: the connection option api_key is required')
             try:
                 seed = int(options.get('seed', '42'))
+                changes = int(options.get('changes', '0'))
             except ValueError:
-                raise ValueError(f"example: seed must be an integer, got {options['seed']!r}") from None
-            self.store: SimulatedStore = example_store(seed, options.get('source_id', ''))
+                raise ValueError('example: seed and changes must be integers') from None
+            self.store: SimulatedStore = example_store(seed, options.get('source_id', ''), changes)
 
         def list_tables(self) -> list[str]:
             return list(EXAMPLE_SCHEMAS)
@@ -652,4 +670,4 @@ def register_lakeflow_source(spark):
                 raise ValueError(f'example: table {table_name!r} has no deletes')
             tombstones = [{'id': t['id'], 'deleted_at': t['deleted_at'], 'updated_at': t['deleted_at']} for t in self.store.deleted_orders]
             return self._after(tombstones, start_offset, 'updated_at', self._page_size(table_options))
-    register_connector(spark, ExampleLakeflowConnect)
+    return register_connector(spark, ExampleLakeflowConnect)

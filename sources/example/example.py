@@ -85,9 +85,10 @@ class ExampleLakeflowConnect(LakeflowConnect):
             raise ValueError("example: the connection option api_key is required")
         try:
             seed = int(options.get("seed", "42"))
+            changes = int(options.get("changes", "0"))
         except ValueError:
-            raise ValueError(f"example: seed must be an integer, got {options['seed']!r}") from None
-        self.store: SimulatedStore = example_store(seed, options.get("source_id", ""))
+            raise ValueError("example: seed and changes must be integers") from None
+        self.store: SimulatedStore = example_store(seed, options.get("source_id", ""), changes)
 
     def list_tables(self) -> list[str]:
         return list(EXAMPLE_SCHEMAS)

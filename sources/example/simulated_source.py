@@ -106,15 +106,32 @@ class SimulatedStore:
         next(p for p in self.products if p["id"] == pid).update(fields)
         self.snapshot_version += 1
 
+    def apply_change_round(self, number: int) -> None:
+        """One deterministic round of changes: an update, an insert and a delete where the table
+        has them, new events, a changed product. Rounds replay identically in any process."""
+        self.update_customer(number % len(self.customers) + 1, email=f"round{number}@example.com")
+        self.add_customer()
+        self.update_order(min(self.orders), status="refunded")
+        self.delete_order(max(self.orders))
+        self.append_events(3)
+        self.change_product(number % len(self.products) + 1, name=f"product-round-{number}")
 
-_EXAMPLE_STORES: dict[tuple[int, str], SimulatedStore] = {}
+
+_EXAMPLE_STORES: dict[tuple[int, str, int], SimulatedStore] = {}
 
 
-def example_store(seed: int, source_id: str = "") -> SimulatedStore:
-    """The shared store for (seed, source_id), created on first use."""
-    key = (seed, source_id)
+def example_store(seed: int, source_id: str = "", changes: int = 0) -> SimulatedStore:
+    """The shared store for (seed, source_id, changes), created on first use.
+
+    `changes` replays that many change rounds: Spark runs connectors in worker processes, where
+    only options travel, so that is how a Spark test changes the data between two runs.
+    """
+    key = (seed, source_id, changes)
     if key not in _EXAMPLE_STORES:
-        _EXAMPLE_STORES[key] = SimulatedStore(seed)
+        store = SimulatedStore(seed)
+        for number in range(changes):
+            store.apply_change_round(number)
+        _EXAMPLE_STORES[key] = store
     return _EXAMPLE_STORES[key]
 
 

@@ -852,4 +852,4 @@ def register_lakeflow_source(spark):
             state = dict(self.__dict__)
             state['_session'] = None
             return state
-    register_connector(spark, GithubLakeflowConnect)
+    return register_connector(spark, GithubLakeflowConnect)

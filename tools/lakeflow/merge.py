@@ -334,8 +334,8 @@ class _Merger:
         body: list[ast.stmt] = []
         for info in order:
             body += info.bindings + info.body
-        body.append(
-            ast.Expr(
+        body.append(  # returns the registered data source class
+            ast.Return(
                 ast.Call(
                     func=ast.Name(REGISTER_CONNECTOR, ast.Load()),
                     args=[ast.Name("spark", ast.Load()), ast.Name(connector_cls, ast.Load())],

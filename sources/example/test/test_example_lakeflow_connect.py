@@ -98,3 +98,15 @@ def test_snapshot_is_reread_only_when_the_data_changes(options):
 def test_missing_api_key_is_a_clear_error():
     with pytest.raises(ValueError, match="api_key is required"):
         ExampleLakeflowConnect({"seed": "1"})
+
+
+def test_change_rounds_replay_the_same_changes_in_any_process(options):
+    before = ExampleLakeflowConnect(options)
+    after = ExampleLakeflowConnect({**options, "changes": "1"})
+    _, offset = read_all(before, "customers")
+    changed, _ = read_all(after, "customers", offset)
+    assert len(changed) == 2  # one customer updated, one added
+    deleted, _ = read_all(after, "orders", deletes=True)
+    assert [d["id"] for d in deleted] == [30]
+    again = ExampleLakeflowConnect({**options, "changes": "1", "source_id": "elsewhere"})
+    assert read_all(again, "customers")[0] == read_all(after, "customers")[0]

@@ -1,0 +1,282 @@
+"""Prove a merged connector in real Spark, offline, before anything is uploaded.
+
+For one source, against its simulator (declared by `sources/<s>/test/spark_case.py`):
+exec the merged file and register it; batch-read `_lakeflow_metadata` and every table; stream the
+cdc and append tables with Trigger.AvailableNow into parquet with a checkpoint; change the source
+and stream again from the same checkpoint (only new or changed records may arrive); read the delete
+flow of cdc_with_deletes tables. The connector class imported from the repo is the oracle: Spark
+must see exactly what it reads.
+
+A failure names the connector, the table and the Python exception raised inside the data source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import re
+import sys
+import tempfile
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.lakeflow import project
+from tools.lakeflow.errors import LakeflowError
+
+METADATA_TABLE = "_lakeflow_metadata"
+STREAMED_TYPES = ("cdc", "cdc_with_deletes", "append")
+MAX_ORACLE_CALLS = 500
+
+
+@dataclass
+class SparkCase:
+    """How to read one connector in Spark: its options and how to change its data."""
+
+    options: dict[str, str]
+    table_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Changes the source's data; returns options to add for the second run (or {}).
+    change: Callable[[], dict[str, str]] = lambda: {}
+
+
+def spark_available() -> bool:
+    return importlib.util.find_spec("pyspark") is not None
+
+
+def new_spark_session():
+    """One local session for a whole run: 2 cores, few shuffle partitions, no UI."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("lakeflow-spark-check")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.python.worker.reuse", "true")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+        .getOrCreate()
+    )
+    # Failures reach the caller as exceptions, with the Python error dug out; the JVM's own
+    # stack traces would only bury them.
+    session.sparkContext.setLogLevel("FATAL")
+    return session
+
+
+def python_error(error: BaseException) -> str:
+    """The Python exception raised inside the data source, dug out of Spark's Java wrapping."""
+    text = str(error)
+    for pattern in (r"LakeflowReadError: (.*)", r"\n(\w*(?:Error|Exception)): (.*)"):
+        found = re.findall(pattern, text)
+        if found:
+            last = found[-1]
+            return last if isinstance(last, str) else ": ".join(last)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+def load_merged(spark, name: str, root: Path = project.REPO_ROOT, text: str | None = None):
+    """Exec the merged file (or `text`) and register it; returns the registered data source."""
+    path = project.generated_file(name, root)
+    code = text if text is not None else path.read_text()
+    # A real module, as when a pipeline imports the file: dataclasses look their module up.
+    module = types.ModuleType(f"lakeflow_merged_{name}")
+    sys.modules[module.__name__] = module
+    namespace = module.__dict__
+    try:
+        exec(compile(code, str(path), "exec"), namespace)
+    except Exception as error:
+        raise LakeflowError(f"merged file does not load: {error!r}", file=path) from error
+    return namespace["register_lakeflow_source"](spark)
+
+
+def spark_case(name: str, root: Path = project.REPO_ROOT):
+    """The connector's `spark_case()` context manager from sources/<s>/test/spark_case.py."""
+    module_name = f"sources.{name}.test.spark_case"
+    if not (project.source_dir(name, root) / "test" / "spark_case.py").is_file():
+        raise LakeflowError(
+            "no spark_case() declared; add one so the merged file can be checked in Spark",
+            file=f"sources/{name}/test/spark_case.py",
+        )
+    return importlib.import_module(module_name).spark_case()
+
+
+def _oracle_read(connector, table: str, options: dict, offset=None, deletes: bool = False):
+    read = connector.read_table_deletes if deletes else connector.read_table
+    records = []
+    for _ in range(MAX_ORACLE_CALLS):
+        batch, end = read(table, offset, options)
+        records += list(batch)
+        if end == offset:
+            return records, end
+        offset = end
+    raise LakeflowError(f"{table}: the connector's offset never settled")
+
+
+class SparkCheck:
+    """Runs the checks for one connector; `report` collects one line per check."""
+
+    def __init__(self, spark, name: str, case: SparkCase, workdir: Path, root=project.REPO_ROOT):
+        self.spark, self.name, self.case, self.workdir = spark, name, case, Path(workdir)
+        self.root = root
+        self.report: list[str] = []
+
+    def fail(self, table: str, what: str, error: BaseException | str) -> LakeflowError:
+        detail = error if isinstance(error, str) else python_error(error)
+        return LakeflowError(f"{self.name}.{table}: {what}: {detail}")
+
+    def reader(self, table: str, extra: dict | None = None, stream: bool = False):
+        base = self.spark.readStream if stream else self.spark.read
+        options = {**self.case.options, **self.case.table_options.get(table, {}), **(extra or {})}
+        return base.format("lakeflow_connect").options(**options).option("tableName", table)
+
+    def oracle(self, extra: dict | None = None):
+        source = self.data_source.connector_class
+        return source({**self.case.options, **(extra or {})})
+
+    def run(self, text: str | None = None) -> list[str]:
+        self.data_source = load_merged(self.spark, self.name, self.root, text)
+        connector = self.oracle()
+        tables = connector.list_tables()
+        metadata = self.check_metadata(connector, tables)
+        for table in tables:
+            self.check_batch(connector, table)
+        changed = None
+        streamed = [t for t in tables if metadata[t]["ingestion_type"] in STREAMED_TYPES]
+        offsets = {t: self.check_first_stream(connector, t) for t in streamed}
+        extra = self.case.change()
+        changed = self.oracle(extra)
+        for table in streamed:
+            self.check_second_stream(changed, table, offsets[table], extra)
+        for table in tables:
+            if metadata[table]["ingestion_type"] == "cdc_with_deletes":
+                self.check_deletes(changed, table, extra)
+        return self.report
+
+    def check_metadata(self, connector, tables) -> dict[str, dict]:
+        import json
+
+        try:
+            rows = (
+                self.reader(METADATA_TABLE, {"tableNameList": ",".join(tables),
+                                             "tableConfigs": json.dumps({})})
+                .load()
+                .collect()
+            )  # fmt: skip
+        except Exception as error:
+            raise self.fail(METADATA_TABLE, "metadata read failed", error) from None
+        found = {row["tableName"]: row.asDict() for row in rows}
+        for table in tables:
+            expected = connector.read_table_metadata(table, self.case.table_options.get(table, {}))
+            got = found.get(table)
+            if (
+                got is None
+                or got["ingestion_type"] != expected["ingestion_type"]
+                or (list(got["primary_keys"] or []) != list(expected.get("primary_keys") or []))
+            ):
+                raise self.fail(table, "metadata differs", f"spark {got} vs connector {expected}")
+        self.report.append(f"metadata: {len(tables)} tables")
+        return found
+
+    def check_batch(self, connector, table: str) -> None:
+        options = self.case.table_options.get(table, {})
+        try:
+            frame = self.reader(table).load()
+            count = frame.count()
+        except Exception as error:
+            raise self.fail(table, "batch read failed", error) from None
+        expected_schema = connector.get_table_schema(table, options)
+        if [f.name for f in frame.schema.fields] != expected_schema.fieldNames():
+            raise self.fail(table, "schema differs", f"{frame.schema.simpleString()}")
+        expected, _ = _oracle_read(connector, table, options)
+        if count != len(expected):
+            raise self.fail(
+                table, "batch row count", f"spark read {count}, source has {len(expected)}"
+            )
+        self.report.append(f"batch {table}: {count} rows")
+
+    def _stream(self, table: str, extra: dict | None = None) -> int:
+        out, checkpoint = self.workdir / table / "out", self.workdir / table / "checkpoint"
+        query = (
+            self.reader(table, extra, stream=True)
+            .load()
+            .writeStream.format("parquet")
+            .option("path", str(out))
+            .option("checkpointLocation", str(checkpoint))
+            .trigger(availableNow=True)
+            .start()
+        )
+        query.awaitTermination()
+        if query.exception():
+            raise query.exception()
+        return self.spark.read.parquet(str(out)).count() if out.exists() else 0
+
+    def check_first_stream(self, connector, table: str) -> dict:
+        options = self.case.table_options.get(table, {})
+        expected, offset = _oracle_read(connector, table, options)
+        try:
+            count = self._stream(table)
+        except Exception as error:
+            raise self.fail(table, "stream (first run) failed", error) from None
+        if count != len(expected):
+            raise self.fail(
+                table, "stream (first run)", f"{count} rows arrived, expected {len(expected)}"
+            )
+        self.report.append(f"stream {table}: {count} rows")
+        return offset
+
+    def check_second_stream(self, connector, table: str, offset: dict, extra: dict) -> None:
+        options = self.case.table_options.get(table, {})
+        before = self.spark.read.parquet(str(self.workdir / table / "out")).count()
+        delta, _ = _oracle_read(connector, table, options, offset)
+        try:
+            after = self._stream(table, extra)
+        except Exception as error:
+            raise self.fail(table, "stream (second run) failed", error) from None
+        if after - before != len(delta):
+            raise self.fail(
+                table,
+                "stream (second run)",
+                f"{after - before} rows arrived, expected {len(delta)}",
+            )
+        self.report.append(f"stream {table} after change: {after - before} new or changed rows")
+
+    def check_deletes(self, connector, table: str, extra: dict) -> None:
+        options = self.case.table_options.get(table, {})
+        expected, _ = _oracle_read(connector, table, options, deletes=True)
+        try:
+            rows = self.reader(table, {**extra, "isDeleteFlow": "true"}).load().collect()
+        except Exception as error:
+            raise self.fail(table, "delete flow read failed", error) from None
+        keys = self.oracle(extra).read_table_metadata(table, options)["primary_keys"]
+        got = sorted(tuple(r[k] for k in keys) for r in rows)
+        want = sorted(tuple(r[k] for k in keys) for r in expected)
+        if [tuple(map(str, g)) for g in got] != [tuple(map(str, w)) for w in want]:
+            raise self.fail(table, "deleted keys differ", f"spark {got} vs source {want}")
+        self.report.append(f"deletes {table}: {len(rows)} keys")
+
+
+def check_source(name: str, spark=None, root: Path = project.REPO_ROOT) -> list[str]:
+    """Every check for one source; returns the report lines. Starts Spark if not given one."""
+    started = time.monotonic()
+    spark = spark or new_spark_session()
+    with contextlib.ExitStack() as stack:
+        case = stack.enter_context(spark_case(name, root))
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"spark-{name}-")))
+        report = SparkCheck(spark, name, case, workdir, root).run()
+    report.append(f"{time.monotonic() - started:.1f} s")
+    return report
+
+
+def check_task(name: str) -> None:
+    """`doit check:<s>`: the Spark check, or a one-line notice when pyspark is not installed."""
+    if not spark_available():
+        print(f"check:{name} skipped: pyspark is not installed (pip install -e '.[spark]')")
+        return
+    report = check_source(name)
+    print(f"check {name}: " + "; ".join(report))
