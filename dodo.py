@@ -78,6 +78,7 @@ def task_check():
             "name": name,
             "actions": [action(spark_check.check_task, name)],
             "file_dep": _paths([project.generated_file(name), spark_case]),
+            "targets": [str(spark_check.check_stamp(name))],
             "verbosity": 2,
         }
 

@@ -273,10 +273,22 @@ def check_source(name: str, spark=None, root: Path = project.REPO_ROOT) -> list[
     return report
 
 
+def check_stamp(name: str, root: Path = project.REPO_ROOT) -> Path:
+    """Written only after a real check: a skipped check leaves the task due for next time."""
+    return project.lakeflow_dir(root) / "checks" / f"{name}.ok"
+
+
 def check_task(name: str) -> None:
     """`doit check:<s>`: the Spark check, or a one-line notice when pyspark is not installed."""
+    stamp = check_stamp(name)
+    stamp.unlink(missing_ok=True)
     if not spark_available():
         print(f"check:{name} skipped: pyspark is not installed (pip install -e '.[spark]')")
         return
+    if os.environ.get("LAKEFLOW_SKIP_CHECK"):
+        print(f"check:{name} skipped: LAKEFLOW_SKIP_CHECK is set")
+        return
     report = check_source(name)
     print(f"check {name}: " + "; ".join(report))
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text("\n".join(report) + "\n")
