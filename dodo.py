@@ -116,3 +116,24 @@ def task_destroy():
     """Remove what deploy created for a source (needs --yes)."""
     for name in SOURCES:
         yield remote_task(name, deploy.destroy_source, params=[YES])
+
+
+# --- notebook tasks ---
+def _with_preset():
+    return [
+        n
+        for n in SOURCES
+        if (project.source_dir(n) / "deployment" / "deploy_preset.json").is_file()
+    ]
+
+
+def task_notebooks():
+    """Generate DLT notebooks and bundle YAML from sources/<s>/deployment/deploy_preset.json."""
+    for name in _with_preset():
+        yield remote_task(name, deploy.generate_notebooks, [f"merge:{name}"])
+
+
+def task_notebook_deploy():
+    """Deploy the notebook pipelines and scheduled jobs of a preset: only what changed."""
+    for name in _with_preset():
+        yield remote_task(name, deploy.deploy_notebooks, [f"merge:{name}"])

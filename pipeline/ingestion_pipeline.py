@@ -38,11 +38,21 @@ def _table_configs(tables: list[TableSpec]) -> dict[str, dict[str, str]]:
     return configs
 
 
-def read_metadata(spark, connection_name: str, tables: list[TableSpec]) -> dict[str, dict]:
+def _source_options(connection_name: str, reader_options: dict | None) -> dict[str, str]:
+    """How reads reach the source: the UC connection, or (notebook deployments, where custom
+    connectors get no credentials from the connection) options read from secrets by the caller."""
+    if reader_options is not None:
+        return dict(reader_options)
+    return {"databricks.connection": connection_name}
+
+
+def read_metadata(
+    spark, connection_name: str, tables: list[TableSpec], reader_options: dict | None = None
+) -> dict[str, dict]:
     """One `_lakeflow_metadata` read for all tables: source table → its effective metadata."""
     rows = (
         spark.read.format(DATA_SOURCE_FORMAT)
-        .option("databricks.connection", connection_name)
+        .options(**_source_options(connection_name, reader_options))
         .option("tableName", METADATA_TABLE_NAME)
         .option("tableNameList", ",".join(t.source_table for t in tables))
         .option("tableConfigs", json.dumps(_table_configs(tables)))
@@ -52,9 +62,9 @@ def read_metadata(spark, connection_name: str, tables: list[TableSpec]) -> dict[
     return {row["tableName"]: row.asDict() for row in rows}
 
 
-def _reader(spark, connection_name: str, table: TableSpec, streaming: bool, deletes: bool = False):
+def _reader(spark, source_options: dict, table: TableSpec, streaming: bool, deletes: bool = False):
     reader = (spark.readStream if streaming else spark.read).format(DATA_SOURCE_FORMAT)
-    reader = reader.option("databricks.connection", connection_name)
+    reader = reader.options(**source_options)
     reader = reader.option("tableName", table.source_table).options(**table.table_options)
     if deletes:
         reader = reader.option("isDeleteFlow", "true")
@@ -65,7 +75,7 @@ def _scd_number(table: TableSpec) -> int:
     return 2 if table.scd_type == "SCD_TYPE_2" else 1
 
 
-def _declare_table(dp, spark, connection_name: str, table: TableSpec, metadata: dict) -> str:
+def _declare_table(dp, spark, source_options: dict, table: TableSpec, metadata: dict) -> str:
     """Declare one table; returns the ingestion type actually used."""
     target = table.qualified_destination
     keys = table.primary_keys or list(metadata.get("primary_keys") or [])
@@ -78,7 +88,7 @@ def _declare_table(dp, spark, connection_name: str, table: TableSpec, metadata: 
     def source_view(name: str, streaming: bool, deletes: bool = False) -> str:
         @dp.temporary_view(name=name)
         def read_source():
-            return _reader(spark, connection_name, table, streaming, deletes)
+            return _reader(spark, source_options, table, streaming, deletes)
 
         return name
 
@@ -87,7 +97,7 @@ def _declare_table(dp, spark, connection_name: str, table: TableSpec, metadata: 
 
         @dp.append_flow(target=target, name=f"{table.destination_table}_append")
         def append_records():
-            return _reader(spark, connection_name, table, streaming=True)
+            return _reader(spark, source_options, table, streaming=True)
 
     elif ingestion_type in ("cdc", "cdc_with_deletes"):
         dp.create_streaming_table(name=target)
@@ -131,16 +141,21 @@ def _declare_table(dp, spark, connection_name: str, table: TableSpec, metadata: 
     return ingestion_type
 
 
-def ingest(spark, pipeline_spec: dict) -> dict[str, str]:
-    """Declare every table of `pipeline_spec`; returns destination → ingestion type."""
+def ingest(spark, pipeline_spec: dict, reader_options: dict | None = None) -> dict[str, str]:
+    """Declare every table of `pipeline_spec`; returns destination → ingestion type.
+
+    `reader_options` replaces the connection: every read gets these options instead of
+    `databricks.connection` (the notebook-based deployment passes secrets this way).
+    """
     spec = parse_pipeline_spec(pipeline_spec)
     dp = _pipelines_api()
-    metadata = read_metadata(spark, spec.connection_name, spec.objects)
+    source_options = _source_options(spec.connection_name, reader_options)
+    metadata = read_metadata(spark, spec.connection_name, spec.objects, reader_options)
     declared = {}
     for table in spec.objects:
         if table.source_table not in metadata:
             raise ValueError(f"the connector returned no metadata for {table.source_table!r}")
         declared[table.qualified_destination] = _declare_table(
-            dp, spark, spec.connection_name, table, metadata[table.source_table]
+            dp, spark, source_options, table, metadata[table.source_table]
         )
     return declared

@@ -50,3 +50,11 @@ def show_plan(name: str) -> None:
 
 def destroy_source(name: str, yes: bool = False) -> None:
     _engine("destroy").destroy_source(_context(name), confirmed=yes)
+
+
+def generate_notebooks(name: str) -> None:
+    importlib.import_module("tools.notebook_based_deployment.deployer").generate_from_preset(name)
+
+
+def deploy_notebooks(name: str) -> None:
+    importlib.import_module("tools.notebook_based_deployment.deployer").deploy_from_preset(name)

@@ -52,26 +52,51 @@ def desired_spec(ctx) -> dict:
     return spec
 
 
-def _live_pipeline(ctx) -> dict | None:
+def get_pipeline(client, pipeline_id: str) -> dict | None:
+    try:
+        return client.api_client.do("GET", f"{PIPELINES_API}/{pipeline_id}")
+    except NotFound:
+        return None
+
+
+def find_pipeline(client, pipeline_id: str | None, name: str) -> dict | None:
     """The live pipeline: by the id deploy recorded, else by name (a fresh clone adopts it)."""
-    pipeline_id = ctx.source_state.get("pipeline", {}).get("pipeline_id")
     if pipeline_id:
-        try:
-            return ctx.client.api_client.do("GET", f"{PIPELINES_API}/{pipeline_id}")
-        except NotFound:
-            return None
-    for status in ctx.client.pipelines.list_pipelines(filter=f"name LIKE '{ctx.pipeline_name}'"):
-        return ctx.client.api_client.do("GET", f"{PIPELINES_API}/{status.pipeline_id}")
+        return get_pipeline(client, pipeline_id)
+    for status in client.pipelines.list_pipelines(filter=f"name LIKE '{name}'"):
+        return get_pipeline(client, status.pipeline_id)
     return None
+
+
+def pipeline_change(live: dict | None, desired: dict) -> tuple[str, dict]:
+    """create, update or unchanged, and the spec to write: the live spec with the managed
+    settings laid over it, so settings deploy does not manage stay as they are."""
+    if live is None:
+        return "create", desired
+    merged = {**live["spec"], **desired}
+    return ("unchanged" if merged == live["spec"] else "update"), merged
+
+
+def apply_pipeline(client, action: str, live: dict | None, spec: dict) -> str:
+    """Carry out `action`; returns the pipeline id. Never deletes and recreates."""
+    if action == "create":
+        return client.api_client.do("POST", PIPELINES_API, body=spec)["pipeline_id"]
+    pipeline_id = live["pipeline_id"]
+    if action == "update":
+        body = {**spec, "pipeline_id": pipeline_id}
+        client.api_client.do("PUT", f"{PIPELINES_API}/{pipeline_id}", body=body)
+    return pipeline_id
+
+
+def _live_pipeline(ctx) -> dict | None:
+    recorded = ctx.source_state.get("pipeline", {}).get("pipeline_id")
+    return find_pipeline(ctx.client, recorded, ctx.pipeline_name)
 
 
 def pipeline_action(ctx) -> tuple[str, dict | None, dict]:
     live = _live_pipeline(ctx)
-    wanted = desired_spec(ctx)
-    if live is None:
-        return "create", None, wanted
-    merged = {**live["spec"], **wanted}
-    return ("unchanged" if merged == live["spec"] else "update"), live, merged
+    action, spec = pipeline_change(live, desired_spec(ctx))
+    return action, live, spec
 
 
 def scd_changes(ctx) -> list[str]:
@@ -85,17 +110,7 @@ def scd_changes(ctx) -> list[str]:
 def deploy_pipeline(ctx) -> str:
     action, live, spec = pipeline_action(ctx)
     record = ctx.source_state.setdefault("pipeline", {})
-    if action == "create":
-        created = ctx.client.api_client.do("POST", PIPELINES_API, body=spec)
-        record["pipeline_id"] = created["pipeline_id"]
-    elif action == "update":
-        pipeline_id = live["pipeline_id"]
-        ctx.client.api_client.do(
-            "PUT", f"{PIPELINES_API}/{pipeline_id}", body={**spec, "pipeline_id": pipeline_id}
-        )
-        record["pipeline_id"] = pipeline_id
-    else:
-        record["pipeline_id"] = live["pipeline_id"]
+    record["pipeline_id"] = apply_pipeline(ctx.client, action, live, spec)
     changed = scd_changes(ctx)
     if changed:
         record["needs_full_refresh"] = sorted({*record.get("needs_full_refresh", []), *changed})
