@@ -1,0 +1,19 @@
+"""How `nox -s spark` and `doit check:hubspot` read HubSpot in Spark: against the simulator."""
+
+from contextlib import contextmanager
+
+from sources.hubspot.test.simulator import TOKEN, HubspotSimulator
+from tools.lakeflow.spark_check import SparkCase
+
+
+@contextmanager
+def spark_case():
+    with HubspotSimulator(seed=4, per_object=8) as sim:
+
+        def change():
+            sim.update_object("contacts", "101", firstname="Changed")
+            sim.add_object("deals")
+            sim.archive("tickets", "102")
+            return {}
+
+        yield SparkCase(options={"access_token": TOKEN, "base_url": sim.url}, change=change)
