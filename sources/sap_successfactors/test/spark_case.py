@@ -1,0 +1,32 @@
+"""How `nox -s spark` and `doit check:sap_successfactors` read SuccessFactors in Spark."""
+
+from contextlib import contextmanager
+
+from sources.sap_successfactors.test.simulator import (
+    API_KEY,
+    COMPANY,
+    USERNAME,
+    SuccessFactorsSimulator,
+)
+from tools.lakeflow.spark_check import SparkCase
+
+
+@contextmanager
+def spark_case():
+    with SuccessFactorsSimulator(seed=8, users=10) as sim:
+        sim.page_size = 4
+
+        def change():
+            sim.entities["User"].update("u1002", department="Finance")
+            sim.add_user()
+            return {}
+
+        yield SparkCase(
+            options={
+                "api_url": sim.url,
+                "company_id": COMPANY,
+                "username": USERNAME,
+                "api_key": API_KEY,
+            },
+            change=change,
+        )
