@@ -4,8 +4,8 @@
 is the everyday command. A task re-runs only when one of its file_dep changed.
 """
 
-from tools.lakeflow import deploy, merge, project, spark_check, stage
-from tools.lakeflow.doit_support import FULL_REFRESH, YES, action, remote_task
+from tools.lakeflow import deploy, merge, project, scaffold, spark_check, stage
+from tools.lakeflow.doit_support import FULL_REFRESH, NAME, YES, action, remote_task
 
 project.lakeflow_dir().mkdir(exist_ok=True)  # doit keeps its state file there
 # Plain `doit` builds; remote tasks run only when named. (pyproject's [tool.doit] holds the
@@ -137,3 +137,14 @@ def task_notebook_deploy():
     """Deploy the notebook pipelines and scheduled jobs of a preset: only what changed."""
     for name in _with_preset():
         yield remote_task(name, deploy.deploy_notebooks, [f"merge:{name}"])
+
+
+# --- scaffold ---
+def task_new():
+    """Create a new connector from templates: `doit new --name <source>`."""
+    return {
+        "actions": [action(scaffold.new_source, params=[NAME])],
+        "params": [NAME],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

@@ -11,8 +11,20 @@ from pathlib import Path
 
 from tools.lakeflow import project
 
-COPIED = ("dodo.py", "pyproject.toml", "targets.yaml", "libs", "pipeline", "sources", "tools")
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "configs", ".lakeflow", "build")
+COPIED = (
+    "dodo.py",
+    "noxfile.py",
+    "pyproject.toml",
+    "targets.yaml",
+    "libs",
+    "pipeline",
+    "sources",
+    "tools",
+    "tests",
+)
+IGNORED = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", "configs", ".lakeflow", "build", ".pytest_cache"
+)
 # doit's default reporter: ".  name" for a task it executed, "-- name" for one up to date.
 RAN = re.compile(r"^\.  (\S+)", re.MULTILINE)
 SKIPPED = re.compile(r"^-- (\S+)", re.MULTILINE)

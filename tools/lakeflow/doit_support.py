@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 
 from doit.exceptions import TaskFailed
@@ -12,6 +13,7 @@ from tools.lakeflow.errors import LakeflowError
 # Command-line parameters of the remote tasks (`doit run:example --full-refresh`).
 FULL_REFRESH = {"name": "full_refresh", "long": "full-refresh", "type": bool, "default": False}
 YES = {"name": "yes", "long": "yes", "type": bool, "default": False}
+NAME = {"name": "name", "long": "name", "type": str, "default": ""}
 
 
 def action(fn, *args, params=()):
@@ -19,20 +21,22 @@ def action(fn, *args, params=()):
 
     doit reads a `False` return as failure, and engine functions return booleans such as
     "written", so the wrapper returns None on success and TaskFailed on bad input. doit passes
-    task params by the wrapper's argument names, which is why they are spelled out here.
+    task params by the action's argument names, so the wrapper's signature lists them.
     """
-    names = [p["name"] for p in params]
 
     @functools.wraps(fn)
-    def run(full_refresh=False, yes=False):
-        given = {"full_refresh": full_refresh, "yes": yes}
+    def run(**given):
         try:
-            fn(*args, **{k: given[k] for k in names})
+            fn(*args, **given)
         except (LakeflowError, FileNotFoundError) as error:
             print(f"error: {error}", file=sys.stderr)
             return TaskFailed(str(error))
         return None
 
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    run.__signature__ = inspect.Signature(
+        [inspect.Parameter(p["name"], keyword, default=p["default"]) for p in params]
+    )
     return (run, [], {})
 
 
