@@ -277,3 +277,21 @@ def test_deploying_twice_to_the_local_workspace_writes_nothing_the_second_time(t
     assert (
         "notebook deploy example: 1 changes" in third.stdout
     )  # only the job: schedules are not in notebooks
+
+
+@pytest.mark.parametrize("connector", project.source_names())
+def test_every_connector_has_a_preset_that_generates_valid_output(connector):
+    preset = presets.load_preset(presets.preset_path(connector))
+    rows = presets.preset_rows(preset)
+    for group in {r.pipeline_group for r in rows}:
+        group_rows = [r for r in rows if r.pipeline_group == group]
+        compile(
+            render_notebook(connector, group, group_rows, "/Volumes/x", preset.connector_config),
+            group,
+            "exec",
+        )
+    resources, root = bundle.bundle_documents(
+        connector, rows, preset.bundle_pipeline_settings, preset.jobs
+    )
+    bundle.validate_bundle_document(resources, "resources")
+    bundle.validate_bundle_document(root, "databricks.yml")
