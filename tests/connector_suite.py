@@ -19,7 +19,7 @@ import pytest
 from pyspark.sql.types import StructType
 
 from libs.utils import record_to_row
-from sources.interface.lakeflow_connect import INGESTION_TYPES
+from sources.interface.lakeflow_connect import INGESTION_TYPES, read_to_fixed_point
 
 UNKNOWN_TABLE = "__no_such_table__"
 
@@ -45,17 +45,13 @@ class LakeflowConnectTests:
 
     def read_to_fixed_point(self, connector, table: str, deletes: bool = False):
         """All records of `table` (or its deletes), calling until the offset stops moving."""
-        read = connector.read_table_deletes if deletes else connector.read_table
-        offset, records = None, []
-        for _ in range(self.max_read_calls):
-            batch, end = read(table, offset, self.options_for(table))
-            records += list(batch)
-            if end == offset:
-                return records, end
-            offset = end
-        raise AssertionError(
-            f"{self.where(connector, table)}: offset still moving after {self.max_read_calls} calls"
-        )
+        try:
+            return read_to_fixed_point(
+                connector, table, None, self.options_for(table), deletes=deletes,
+                max_calls=self.max_read_calls,
+            )  # fmt: skip
+        except RuntimeError as error:
+            raise AssertionError(f"{self.where(connector, table)}: {error}") from error
 
     def metadata(self, connector) -> dict[str, dict]:
         return {

@@ -597,6 +597,19 @@ def register_lakeflow_source(spark):
         Required for cdc_with_deletes tables; same offset contract as read_table.
         """
             raise NotImplementedError(f'{type(self).__name__} does not read deletes of {table_name!r}')
+
+    def read_to_fixed_point(connector: LakeflowConnect, table_name: str, start_offset: dict | None=None, table_options: dict[str, str] | None=None, *, deletes: bool=False, max_calls: int=1000) -> tuple[list[dict], dict | None]:
+        """Every record after `start_offset` (or every delete) and the final offset: read_table (or
+    read_table_deletes) called until the offset it returns equals the one it was given."""
+        read = connector.read_table_deletes if deletes else connector.read_table
+        offset, records = (start_offset, [])
+        for _ in range(max_calls):
+            batch, end = read(table_name, offset, dict(table_options or {}))
+            records += list(batch)
+            if end == offset:
+                return (records, end)
+            offset = end
+        raise RuntimeError(f'{table_name}: the offset still moved after {max_calls} reads')
     EXAMPLE_SCHEMAS = {'products': StructType([StructField('id', LongType(), False), StructField('name', StringType()), StructField('price', DecimalType(10, 2)), StructField('tags', ArrayType(StringType())), StructField('attributes', MapType(StringType(), StringType()))]), 'customers': StructType([StructField('id', LongType(), False), StructField('name', StringType()), StructField('email', StringType()), StructField('address', StructType([StructField('city', StringType()), StructField('zip', StringType())])), StructField('active', BooleanType()), StructField('updated_at', TimestampType(), False)]), 'orders': StructType([StructField('id', LongType(), False), StructField('customer_id', LongType()), StructField('amount', DecimalType(12, 2)), StructField('status', StringType()), StructField('placed_on', DateType()), StructField('updated_at', TimestampType()), StructField('deleted_at', TimestampType())]), 'events': StructType([StructField('event_id', LongType(), False), StructField('kind', StringType()), StructField('payload', BinaryType()), StructField('occurred_at', TimestampType())])}
     EXAMPLE_METADATA = {'products': {'primary_keys': ['id'], 'ingestion_type': 'snapshot'}, 'customers': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}, 'orders': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc_with_deletes'}, 'events': {'cursor_field': 'event_id', 'ingestion_type': 'append'}}
     EXAMPLE_DEFAULT_PAGE_SIZE = 10

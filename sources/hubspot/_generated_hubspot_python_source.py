@@ -658,6 +658,19 @@ def register_lakeflow_source(spark):
         Required for cdc_with_deletes tables; same offset contract as read_table.
         """
             raise NotImplementedError(f'{type(self).__name__} does not read deletes of {table_name!r}')
+
+    def read_to_fixed_point(connector: LakeflowConnect, table_name: str, start_offset: dict | None=None, table_options: dict[str, str] | None=None, *, deletes: bool=False, max_calls: int=1000) -> tuple[list[dict], dict | None]:
+        """Every record after `start_offset` (or every delete) and the final offset: read_table (or
+    read_table_deletes) called until the offset it returns equals the one it was given."""
+        read = connector.read_table_deletes if deletes else connector.read_table
+        offset, records = (start_offset, [])
+        for _ in range(max_calls):
+            batch, end = read(table_name, offset, dict(table_options or {}))
+            records += list(batch)
+            if end == offset:
+                return (records, end)
+            offset = end
+        raise RuntimeError(f'{table_name}: the offset still moved after {max_calls} reads')
     HUBSPOT_OBJECTS = ('contacts', 'companies', 'deals', 'tickets')
     HUBSPOT_SEARCH_LIMIT = 200
     HUBSPOT_SEARCH_CAP = 10000

@@ -658,6 +658,19 @@ def register_lakeflow_source(spark):
         Required for cdc_with_deletes tables; same offset contract as read_table.
         """
             raise NotImplementedError(f'{type(self).__name__} does not read deletes of {table_name!r}')
+
+    def read_to_fixed_point(connector: LakeflowConnect, table_name: str, start_offset: dict | None=None, table_options: dict[str, str] | None=None, *, deletes: bool=False, max_calls: int=1000) -> tuple[list[dict], dict | None]:
+        """Every record after `start_offset` (or every delete) and the final offset: read_table (or
+    read_table_deletes) called until the offset it returns equals the one it was given."""
+        read = connector.read_table_deletes if deletes else connector.read_table
+        offset, records = (start_offset, [])
+        for _ in range(max_calls):
+            batch, end = read(table_name, offset, dict(table_options or {}))
+            records += list(batch)
+            if end == offset:
+                return (records, end)
+            offset = end
+        raise RuntimeError(f'{table_name}: the offset still moved after {max_calls} reads')
     ZENDESK_PAGE_SIZE = 1000
     ZENDESK_SCHEMAS = {'tickets': StructType([StructField('id', LongType(), False), StructField('subject', StringType()), StructField('description', StringType()), StructField('status', StringType()), StructField('priority', StringType()), StructField('requester_id', LongType()), StructField('assignee_id', LongType()), StructField('organization_id', LongType()), StructField('tags', ArrayType(StringType())), StructField('created_at', TimestampType()), StructField('updated_at', TimestampType(), False)]), 'users': StructType([StructField('id', LongType(), False), StructField('name', StringType()), StructField('email', StringType()), StructField('role', StringType()), StructField('active', BooleanType()), StructField('organization_id', LongType()), StructField('created_at', TimestampType()), StructField('updated_at', TimestampType(), False)]), 'organizations': StructType([StructField('id', LongType(), False), StructField('name', StringType()), StructField('domain_names', ArrayType(StringType())), StructField('created_at', TimestampType()), StructField('updated_at', TimestampType(), False)]), 'ticket_comments': StructType([StructField('id', LongType(), False), StructField('ticket_id', LongType()), StructField('author_id', LongType()), StructField('body', StringType()), StructField('public', BooleanType()), StructField('created_at', TimestampType(), False)])}
     ZENDESK_METADATA = {'tickets': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc_with_deletes'}, 'users': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}, 'organizations': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}, 'ticket_comments': {'primary_keys': ['id'], 'cursor_field': 'created_at', 'ingestion_type': 'append'}}

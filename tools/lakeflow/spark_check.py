@@ -29,7 +29,6 @@ from tools.lakeflow.errors import LakeflowError
 
 METADATA_TABLE = "_lakeflow_metadata"
 STREAMED_TYPES = ("cdc", "cdc_with_deletes", "append")
-MAX_ORACLE_CALLS = 500
 
 
 @dataclass
@@ -107,15 +106,12 @@ def spark_case(name: str, root: Path = project.REPO_ROOT):
 
 
 def _oracle_read(connector, table: str, options: dict, offset=None, deletes: bool = False):
-    read = connector.read_table_deletes if deletes else connector.read_table
-    records = []
-    for _ in range(MAX_ORACLE_CALLS):
-        batch, end = read(table, offset, options)
-        records += list(batch)
-        if end == offset:
-            return records, end
-        offset = end
-    raise LakeflowError(f"{table}: the connector's offset never settled")
+    from sources.interface.lakeflow_connect import read_to_fixed_point
+
+    try:
+        return read_to_fixed_point(connector, table, offset, options, deletes=deletes)
+    except RuntimeError as error:
+        raise LakeflowError(str(error)) from None
 
 
 class SparkCheck:

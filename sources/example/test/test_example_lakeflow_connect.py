@@ -8,6 +8,7 @@ import pytest
 
 from sources.example.example import ExampleLakeflowConnect
 from sources.example.simulated_source import example_store, reset_example_stores
+from sources.interface.lakeflow_connect import read_to_fixed_point
 from tests.connector_suite import LakeflowConnectTests
 
 _ids = itertools.count()
@@ -30,15 +31,9 @@ class TestExampleConnector(LakeflowConnectTests):
 
 
 def read_all(connector, table, offset=None, options=None, deletes=False):
-    read = connector.read_table_deletes if deletes else connector.read_table
-    records = []
-    for _ in range(100):
-        batch, end = read(table, offset, options or {"page_size": "4"})
-        records += list(batch)
-        if end == offset:
-            return records, end
-        offset = end
-    raise AssertionError("offset never settled")
+    return read_to_fixed_point(
+        connector, table, offset, options or {"page_size": "4"}, deletes=deletes
+    )
 
 
 def test_same_seed_gives_the_same_data(options):

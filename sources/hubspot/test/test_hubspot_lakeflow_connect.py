@@ -7,6 +7,7 @@ import pytest
 from libs.http_retry import ConnectorAuthError
 from sources.hubspot.hubspot import HubspotLakeflowConnect
 from sources.hubspot.test.simulator import TOKEN, HubspotSimulator
+from sources.interface.lakeflow_connect import read_to_fixed_point
 from tests.connector_suite import LakeflowConnectTests
 
 
@@ -30,15 +31,7 @@ class TestHubspotConnector(LakeflowConnectTests):
 
 
 def read_all(connector, table, offset=None, options=None, deletes=False):
-    read = connector.read_table_deletes if deletes else connector.read_table
-    records = []
-    for _ in range(200):
-        batch, end = read(table, offset, options or {})
-        records += list(batch)
-        if end == offset:
-            return records, end
-        offset = end
-    raise AssertionError("offset never settled")
+    return read_to_fixed_point(connector, table, offset, options or {}, deletes=deletes)
 
 
 def searches(sim, kind="contacts"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from libs.http_retry import ConnectorAuthError
+from sources.interface.lakeflow_connect import read_to_fixed_point
 from sources.osipi.osipi import OsipiLakeflowConnect
 from sources.osipi.test.simulator import CLIENT_ID, CLIENT_SECRET, PiSimulator
 from tests.connector_suite import LakeflowConnectTests
@@ -37,14 +38,7 @@ class TestOsipiConnector(LakeflowConnectTests):
 
 
 def read_all(connector, table, offset=None, options=None):
-    records = []
-    for _ in range(100):
-        batch, end = connector.read_table(table, offset, options or {})
-        records += list(batch)
-        if end == offset:
-            return records, end
-        offset = end
-    raise AssertionError("offset never settled")
+    return read_to_fixed_point(connector, table, offset, options or {})
 
 
 def test_points_are_selected_by_name_filter_and_paged(sim):

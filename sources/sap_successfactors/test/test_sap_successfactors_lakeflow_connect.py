@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from libs.http_retry import ConnectorAuthError
+from sources.interface.lakeflow_connect import read_to_fixed_point
 from sources.sap_successfactors.sap_successfactors import (
     SapSuccessfactorsLakeflowConnect,
     sf_parse_value,
@@ -40,14 +41,7 @@ class TestSuccessFactorsConnector(LakeflowConnectTests):
 
 
 def read_all(connector, table, offset=None, options=None):
-    records = []
-    for _ in range(100):
-        batch, end = connector.read_table(table, offset, options or {})
-        records += list(batch)
-        if end == offset:
-            return records, end
-        offset = end
-    raise AssertionError("offset never settled")
+    return read_to_fixed_point(connector, table, offset, options or {})
 
 
 @pytest.mark.parametrize(

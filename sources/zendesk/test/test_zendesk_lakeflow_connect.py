@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from libs.http_retry import ConnectorAuthError
+from sources.interface.lakeflow_connect import read_to_fixed_point
 from sources.zendesk.test.simulator import API_TOKEN, EMAIL, ZendeskSimulator
 from sources.zendesk.zendesk import ZendeskLakeflowConnect
 from tests.connector_suite import LakeflowConnectTests
@@ -32,15 +33,7 @@ class TestZendeskConnector(LakeflowConnectTests):
 
 
 def read_all(connector, table, offset=None, deletes=False):
-    read = connector.read_table_deletes if deletes else connector.read_table
-    records = []
-    for _ in range(100):
-        batch, end = read(table, offset, {})
-        records += list(batch)
-        if end == offset:
-            return records, end
-        offset = end
-    raise AssertionError("offset never settled")
+    return read_to_fixed_point(connector, table, offset, {}, deletes=deletes)
 
 
 @pytest.mark.parametrize(

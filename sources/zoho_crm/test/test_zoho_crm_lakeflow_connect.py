@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from libs.http_retry import ConnectorAuthError
+from sources.interface.lakeflow_connect import read_to_fixed_point
 from sources.zoho_crm.test.simulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, ZohoSimulator
 from sources.zoho_crm.zoho_crm import ZohoCrmLakeflowConnect
 from tests.connector_suite import LakeflowConnectTests
@@ -39,15 +40,7 @@ class TestZohoConnector(LakeflowConnectTests):
 
 
 def read_all(connector, table, offset=None, deletes=False):
-    read = connector.read_table_deletes if deletes else connector.read_table
-    records = []
-    for _ in range(100):
-        batch, end = read(table, offset, {})
-        records += list(batch)
-        if end == offset:
-            return records, end
-        offset = end
-    raise AssertionError("offset never settled")
+    return read_to_fixed_point(connector, table, offset, {}, deletes=deletes)
 
 
 def test_modules_are_discovered_from_the_settings_api(sim):
