@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         if args.check:
-            stale = [n for n in names if n in merge.stale_generated_files()]
+            # one merge per source: the stale set is computed once, not once per name
+            stale_everywhere = set(merge.stale_generated_files())
+            stale = [n for n in names if n in stale_everywhere]
             for name in stale:
                 path = project.generated_file(name).relative_to(project.REPO_ROOT)
                 print(f"stale: {path} (run `doit merge:{name}` and commit it)")
