@@ -4,7 +4,7 @@
 is the everyday command. A task re-runs only when one of its file_dep changed.
 """
 
-from tools.lakeflow import deploy, merge, project, scaffold, spark_check, stage
+from tools.lakeflow import deploy, merge, project, scaffold, spark_check, stage, wheel
 from tools.lakeflow.doit_support import FULL_REFRESH, NAME, YES, action, remote_task
 
 project.lakeflow_dir().mkdir(exist_ok=True)  # doit keeps its state file there
@@ -41,6 +41,20 @@ def task_stage():
                 [*stage.stage_inputs(name), ENGINE / "stage.py", ENGINE / "specs.py"]
             ),
             "targets": _paths(stage.stage_outputs(name)),
+            "clean": True,
+        }
+
+
+def task_wheel():
+    """Build the connector's wheel (managed mode): byte-identical for identical inputs."""
+    for name in SOURCES:
+        yield {
+            "name": name,
+            "actions": [action(wheel.build_wheel, name)],
+            "file_dep": _paths([*wheel.wheel_inputs(name), ENGINE / "wheel.py"]),
+            "targets": [
+                str(wheel.stamp_path(name))
+            ],  # the wheel beside it is checked by the action
             "clean": True,
         }
 
