@@ -1,0 +1,144 @@
+"""The deploy lock: one file in the workspace beside the manifest, `<root>/<source>/.lakeflow_deploy.lock`.
+
+Why in the workspace and not on disk: two laptops, or a laptop and CI, share only the workspace.
+Taking the lock is an import with overwrite=false, which the workspace refuses when the file
+exists, so exactly one deployer wins. The file names its holder (owner, host, pid, time) and
+carries a random token; release deletes it only while the token is still ours, so a lock taken
+over with `force` is never removed by the deployer it was taken from.
+
+A deployer that finds the lock held polls for a bounded time, then fails naming the holder. A lock
+left by a crashed deployer stays until `--force-lock` (as with bundles): guessing staleness from a
+clock would let two deploys run at once.
+
+Callers take the lock only when a deploy has something to write, so a no-op deploy stays free of
+writes (the lock itself is two writes: create and delete).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from databricks.sdk.errors import NotFound, ResourceAlreadyExists
+from databricks.sdk.service.workspace import ImportFormat
+
+from tools.lakeflow.errors import LakeflowError
+
+LOCK_FILE = ".lakeflow_deploy.lock"
+WAIT_SECONDS = 30.0
+POLL_SECONDS = 0.5
+
+
+class DeployLocked(LakeflowError):
+    """Someone else holds the deploy lock (after waiting the allowed time)."""
+
+
+def lock_path(folder: str) -> str:
+    return f"{folder.rstrip('/')}/{LOCK_FILE}"
+
+
+def describe(holder: dict) -> str:
+    return (
+        f"{holder.get('owner', '?')} on {holder.get('host', '?')} "
+        f"(pid {holder.get('pid', '?')}) since {holder.get('acquired_at', '?')}"
+    )
+
+
+def read_holder(client, folder: str) -> dict | None:
+    """The lock's content, or None when nobody holds it."""
+    try:
+        exported = client.workspace.export(lock_path(folder))
+    except NotFound:
+        return None
+    try:
+        return json.loads(base64.b64decode(exported.content or ""))
+    except ValueError:
+        return {"owner": "unreadable lock file"}
+
+
+def _write(client, folder: str, holder: dict, overwrite: bool) -> None:
+    client.workspace.import_(
+        lock_path(folder),
+        content=base64.b64encode(json.dumps(holder, sort_keys=True).encode()).decode(),
+        format=ImportFormat.AUTO,
+        overwrite=overwrite,
+    )
+
+
+def acquire(
+    client,
+    folder: str,
+    owner: str,
+    *,
+    wait_seconds: float = WAIT_SECONDS,
+    force: bool = False,
+    poll_seconds: float = POLL_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """Take the lock on `folder` (created if missing); returns what was written, token included."""
+    holder = {
+        "owner": owner,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "acquired_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "token": secrets.token_hex(16),
+    }
+    client.workspace.mkdirs(folder)
+    if force:
+        previous = read_holder(client, folder)
+        _write(client, folder, holder, overwrite=True)
+        if previous:
+            print(f"deploy lock: taken over from {describe(previous)}")
+        return holder
+    deadline = clock() + wait_seconds
+    announced = False
+    while True:
+        try:
+            _write(client, folder, holder, overwrite=False)
+            return holder
+        except ResourceAlreadyExists:
+            pass
+        current = read_holder(client, folder)
+        if current is None:
+            continue  # released between our write and our read: try again at once
+        if clock() >= deadline:
+            raise DeployLocked(
+                f"deploy locked by {describe(current)}; waited {wait_seconds:g}s. "
+                "Try again later, or take it over with --force-lock",
+                file=lock_path(folder),
+            )
+        if not announced:
+            print(f"deploy lock: held by {describe(current)}; waiting up to {wait_seconds:g}s")
+            announced = True
+        sleep(poll_seconds)
+
+
+def release(client, folder: str, holder: dict) -> bool:
+    """Delete the lock if it is still ours; returns whether it was."""
+    current = read_holder(client, folder)
+    if not current or current.get("token") != holder["token"]:
+        print("deploy lock: no longer ours (taken over); left in place")
+        return False
+    try:
+        client.workspace.delete(lock_path(folder))
+    except NotFound:
+        return False
+    return True
+
+
+@contextmanager
+def deploy_lock(client, folder: str, owner: str, **options) -> Iterator[dict]:
+    """`with deploy_lock(client, remote_root, user_name): ...` holds the lock for the block."""
+    holder = acquire(client, folder, owner, **options)
+    try:
+        yield holder
+    finally:
+        release(client, folder, holder)
