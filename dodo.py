@@ -4,7 +4,16 @@
 is the everyday command. A task re-runs only when one of its file_dep changed.
 """
 
-from tools.lakeflow import deploy, merge, project, scaffold, spark_check, stage, wheel
+from tools.lakeflow import (
+    deploy,
+    merge,
+    merge_guard,
+    project,
+    scaffold,
+    spark_check,
+    stage,
+    wheel,
+)
 from tools.lakeflow.doit_support import FULL_REFRESH, NAME, YES, action, remote_task
 
 project.lakeflow_dir().mkdir(exist_ok=True)  # doit keeps its state file there
@@ -24,8 +33,9 @@ def task_merge():
     for name in SOURCES:
         yield {
             "name": name,
-            "actions": [action(merge.write_merged, name)],
+            "actions": [action(merge_guard.merge_and_stamp, name)],
             "file_dep": _paths([*merge.merge_inputs(name), ENGINE / "merge.py"]),
+            "uptodate": [(merge_guard.unedited, [name])],  # a hand edit re-runs the merge
             "targets": [str(project.generated_file(name))],
             "clean": True,
         }

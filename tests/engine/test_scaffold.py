@@ -51,6 +51,11 @@ def test_a_scaffolded_connector_merges_stages_and_passes_its_generated_test(tmp_
         ("example", "already exists"),
         ("interface", "already exists"),
         ("", "give the new source a name"),
+        ("json", "standard-library module"),
+        ("os", "standard-library module"),
+        ("test", "reserved: every connector's tests"),
+        ("pipeline", "a package the project imports"),
+        ("pyspark", "a package the project imports"),
     ],
 )
 def test_bad_names_are_refused(name, message):
@@ -63,3 +68,8 @@ def test_doit_new_refuses_a_taken_name_with_a_clear_message(tmp_path):
     result = box.doit("new", "--name", "example", check=False)
     assert result.returncode != 0
     assert "sources/example already exists" in result.stderr
+    for name, reason in (("", "give the new source a name"), ("json", "standard-library")):
+        refused = box.doit("new", f"--name={name}", check=False)
+        assert refused.returncode != 0 and reason in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert not (box.root / "sources/json").exists()

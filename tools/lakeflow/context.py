@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from tools.lakeflow import connection, project, specs
+from tools.lakeflow import connection, project, spec_checks, specs
 from tools.lakeflow.errors import LakeflowError
 from tools.lakeflow.state import DeployState
 from tools.lakeflow.targets import Target, selected_target, workspace_client
@@ -81,6 +81,7 @@ def prepare(name: str, root: Path = project.REPO_ROOT) -> DeployContext:
     connector_spec = specs.load_connector_spec(name, root)
     pipeline = specs.load_pipeline_spec(name, root)
     options, secret_names = connection.resolve_options(name, connector_spec, root)
+    spec_checks.check_against_connector(name, pipeline.objects, options, root)
     return DeployContext(
         name=name,
         root=root,

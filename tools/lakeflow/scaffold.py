@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 from pathlib import Path
 
 import jinja2
@@ -29,6 +30,10 @@ FILES = {
     "test/spark_case.py.j2": "test/spark_case.py",
 }
 EMPTY_FILES = ("__init__.py", "test/__init__.py", "requirements.txt")
+# Top-level packages of the project and of what every connector imports at runtime: a source
+# named like one would be imported in its place (`sources/<name>/` is on the path in a pipeline).
+SHADOWED_PACKAGES = {"libs", "pipeline", "sources", "tools", "tests", "pyspark", "requests", "yaml"}
+RESERVED = {"test": "every connector's tests live in its `test` package"}
 
 
 def check_name(name: str, root: Path = project.REPO_ROOT) -> None:
@@ -39,6 +44,18 @@ def check_name(name: str, root: Path = project.REPO_ROOT) -> None:
     if not NAME.match(name) or keyword.iskeyword(name):
         raise LakeflowError(
             f"{name!r} is not a lower-case Python identifier (letters, digits, _)", field="--name"
+        )
+    if name in sys.stdlib_module_names:
+        raise LakeflowError(
+            f"{name!r} is a standard-library module; a source of that name would shadow it",
+            field="--name",
+        )
+    if name in RESERVED:
+        raise LakeflowError(f"{name!r} is reserved: {RESERVED[name]}", field="--name")
+    if name in SHADOWED_PACKAGES:
+        raise LakeflowError(
+            f"{name!r} is a package the project imports; a source of that name would shadow it",
+            field="--name",
         )
     if project.source_dir(name, root).exists() or name in project.NOT_SOURCES:
         raise LakeflowError(f"sources/{name} already exists", field="--name")

@@ -1,0 +1,47 @@
+"""A merged file edited by hand is reported and regenerated, never staged and deployed silently.
+
+doit re-runs `merge:<s>` when the merge's inputs change, but it checks a target only for
+existence, so a hand edit of `_generated_<s>_python_source.py` would flow on to stage and deploy.
+Each merge records the sha256 of what it wrote (`.lakeflow/merge/<s>.sha256`); the merge task is
+up to date only while the file still has that hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from tools.lakeflow import merge, project
+
+
+def stamp_file(name: str, root: Path = project.REPO_ROOT) -> Path:
+    return project.lakeflow_dir(root) / "merge" / f"{name}.sha256"
+
+
+def _digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def unedited(name: str, root: Path = project.REPO_ROOT) -> bool:
+    """doit uptodate: the generated file is exactly what the last merge wrote."""
+    stamp = stamp_file(name, root)
+    recorded = stamp.read_text().strip() if stamp.is_file() else None
+    return recorded is not None and recorded == _digest(project.generated_file(name, root))
+
+
+def merge_and_stamp(name: str, root: Path = project.REPO_ROOT) -> bool:
+    """Merge (writing only on change) and record the result's hash; report a hand edit."""
+    generated = project.generated_file(name, root)
+    stamp = stamp_file(name, root)
+    edited = stamp.is_file() and generated.is_file() and not unedited(name, root)
+    written = merge.write_merged(name, root)
+    if edited and written:
+        print(
+            f"{generated.relative_to(root)}: edited by hand, not by the merge; regenerated "
+            f"(change sources/{name}/ and the merge rewrites it)",
+            file=sys.stderr,  # doit shows a task's stderr; its stdout only at verbosity 2
+        )
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(_digest(generated) + "\n")
+    return written
