@@ -136,6 +136,12 @@ def task_plan():
         yield remote_task(name, deploy.show_plan, [f"stage:{name}"])
 
 
+def task_auth():
+    """Authorize the source's connection as its auth method needs (OAuth u2m: browser + PKCE)."""
+    for name in SOURCES:
+        yield remote_task(name, deploy.authorize_source)
+
+
 def task_destroy():
     """Remove what deploy created for a source (needs --yes)."""
     for name in SOURCES:

@@ -48,6 +48,10 @@ def show_plan(name: str) -> None:
     _engine("plan").plan_deploy(_context(name))
 
 
+def authorize_source(name: str) -> None:
+    _engine("auth").authorize(_context(name))
+
+
 def destroy_source(name: str, yes: bool = False) -> None:
     _engine("destroy").destroy_source(_context(name), confirmed=yes)
 
