@@ -14,6 +14,7 @@ import yaml
 
 from tools.lakeflow.errors import LakeflowError
 from tools.notebook_based_deployment.metadata_csv import TableRow, groups
+from tools.notebook_based_deployment.schedule import quartz_cron
 
 SCHEMA_FILE = Path(__file__).parent / "schemas" / "bundle_config.schema.json"
 DEFAULT_PIPELINE = {
@@ -24,53 +25,9 @@ DEFAULT_PIPELINE = {
 }
 
 
-def _dow_number(token: str) -> str:
-    """cron day-of-week (0-7, Sunday 0 or 7) → Quartz (1-7, Sunday 1)."""
-    return str(int(token) % 7 + 1) if token.isdigit() else token.upper()
-
-
-def _convert_dow(field: str) -> str:
-    parts = []
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        if base == "*":
-            base = "1" if step else "*"
-        elif "-" in base:
-            low, high = base.split("-", 1)
-            base = f"{_dow_number(low)}-{_dow_number(high)}"
-        else:
-            base = _dow_number(base)
-        parts.append(f"{base}/{step}" if step else base)
-    return ",".join(parts)
-
-
-def quartz_cron(cron: str) -> str:
-    """A 5-field cron (`*/15 * * * *`) as the Quartz expression Databricks jobs take
-    (`0 */15 * * * ?`): seconds first, and `?` in one of day-of-month and day-of-week."""
-    fields = cron.split()
-    if len(fields) != 5:
-        raise LakeflowError(f"expected 5 cron fields, got {cron!r}", field="schedule")
-    minute, hour, dom, month, dow = fields
-    if dow in ("*", "?"):
-        dom_q, dow_q = dom, "?"
-    elif dom in ("*", "?"):
-        dom_q, dow_q = "?", _convert_dow(dow)
-    else:
-        raise LakeflowError(
-            f"{cron!r} restricts both day-of-month and day-of-week, which Quartz cannot express",
-            field="schedule",
-        )
-    return f"0 {minute} {hour} {dom_q} {month.upper()} {dow_q}"
-
-
-def group_schedule(group: str, rows: list[TableRow]) -> str | None:
-    schedules = {r.schedule for r in rows if r.schedule}
-    if len(schedules) > 1:
-        raise LakeflowError(
-            f"pipeline group {group!r} has different schedules: {', '.join(sorted(schedules))}",
-            field=f"row {rows[0].row}, column schedule",
-        )
-    return schedules.pop() if schedules else None
+def group_schedule(rows: list[TableRow]) -> str | None:
+    """The group's schedule (the CSV reader has checked that its rows agree)."""
+    return next((r.schedule for r in rows if r.schedule), None)
 
 
 def bundle_documents(
@@ -103,7 +60,7 @@ def bundle_documents(
             },
             "libraries": [{"notebook": {"path": f"{notebooks_dir}/{group}.py"}}],
         }
-        schedule = group_schedule(group, group_rows)
+        schedule = group_schedule(group_rows)
         if schedule and jobs["create"] and not settings["continuous"]:
             job_resources[f"{key}_schedule"] = {
                 "name": f"{key} schedule",
@@ -128,11 +85,11 @@ def bundle_documents(
         "variables": {
             "destination_catalog": {
                 "description": "Catalog of the ingested tables",
-                "default": "main",
+                "default": catalog,
             },
             "destination_schema": {
                 "description": "Schema of the ingested tables",
-                "default": connector,
+                "default": schema or connector,
             },
         },
         "targets": {"dev": {"mode": "development", "default": True}},
@@ -140,23 +97,56 @@ def bundle_documents(
     return resources, root
 
 
-def write_bundle(connector: str, rows: list[TableRow], output_dir: Path, **settings) -> list[Path]:
-    """resources/<connector>_pipelines.yml, and databricks.yml when there is none yet."""
+def write_bundle(
+    connector: str,
+    rows: list[TableRow],
+    output_dir: Path,
+    replace_root: bool = False,
+    **settings,
+) -> list[Path]:
+    """resources/<connector>_pipelines.yml, and databricks.yml when there is none yet (or when
+    `replace_root`, for an output folder that is all generated). Both documents are validated
+    before either is written: a bad bundle writes nothing."""
     resources, root = bundle_documents(connector, rows, **settings)
-    written = []
-    resource_file = output_dir / "resources" / f"{connector}_pipelines.yml"
-    resource_file.parent.mkdir(parents=True, exist_ok=True)
-    resource_file.write_text(yaml.safe_dump(resources, sort_keys=False))
-    written.append(resource_file)
+    validate_bundle(resources, root, f"{connector}_pipelines.yml")
+    files = {output_dir / "resources" / f"{connector}_pipelines.yml": resources}
     root_file = output_dir / "databricks.yml"
-    if not root_file.exists():
-        root_file.write_text(yaml.safe_dump(root, sort_keys=False))
-        written.append(root_file)
-    return written
+    if replace_root or not root_file.exists():
+        files[root_file] = root
+    for path, document in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump(document, sort_keys=False)
+        if not path.is_file() or path.read_text() != text:
+            path.write_text(text)
+    return list(files)
 
 
 def bundle_schema() -> dict:
     return json.loads(SCHEMA_FILE.read_text())
+
+
+def validate_bundle(resources: dict, root: dict, resources_file: str) -> None:
+    validate_bundle_document(resources, resources_file)
+    validate_bundle_document(root, "databricks.yml")
+    validate_with_models(resources, resources_file)
+
+
+def validate_with_models(resources: dict, source: str) -> None:
+    """Load every pipeline and job into the databricks-bundles classes (when installed: a dev
+    dependency), which also check enum values the schema leaves open."""
+    try:
+        from databricks.bundles.jobs import Job
+        from databricks.bundles.pipelines import Pipeline
+    except ImportError:
+        return
+    for kind, model in (("pipelines", Pipeline), ("jobs", Job)):
+        for key, document in resources["resources"].get(kind, {}).items():
+            try:
+                model.from_dict(document)
+            except (ValueError, TypeError, KeyError) as error:
+                raise LakeflowError(
+                    str(error), file=source, field=f"resources.{kind}.{key}"
+                ) from None
 
 
 def validate_bundle_document(document: dict, source: str) -> None:

@@ -24,9 +24,12 @@ from tools.lakeflow import project
 from tools.lakeflow.pipeline_deploy import apply_pipeline, find_pipeline, pipeline_change
 from tools.lakeflow.state import DeployState
 from tools.lakeflow.targets import selected_target, workspace_client
-from tools.notebook_based_deployment.bundle import bundle_documents, write_bundle
-from tools.notebook_based_deployment.notebooks import generate_notebooks
-from tools.notebook_based_deployment.presets import load_preset, preset_path, preset_rows
+from tools.notebook_based_deployment.generate import (
+    build,
+    generate_from_preset,  # noqa: F401 - `doit notebooks:<c>` calls it from here
+    volume_dir,
+    write,
+)
 
 # What the notebooks import from the volume besides the merged connector.
 RUNTIME_FILES = ("libs/spec_parser.py", "pipeline/ingestion_pipeline.py")
@@ -35,33 +38,6 @@ RUNTIME_FILES = ("libs/spec_parser.py", "pipeline/ingestion_pipeline.py")
 def _digest(content: bytes | str) -> str:
     data = content.encode() if isinstance(content, str) else content
     return hashlib.sha256(data).hexdigest()
-
-
-def output_dir(connector: str, root: Path = project.REPO_ROOT) -> Path:
-    return root / "build" / "notebooks" / connector
-
-
-def volume_dir(preset) -> str:
-    return f"/Volumes/{preset.catalog}/{preset.schema}/{preset.volume}/{preset.connector}"
-
-
-def generate_from_preset(connector: str, root: Path = project.REPO_ROOT):
-    """`doit notebooks:<c>`: notebooks and bundle YAML under build/notebooks/<c>/."""
-    preset = load_preset(preset_path(connector, root), root)
-    rows = preset_rows(preset)
-    out = output_dir(connector, root)
-    notebooks = generate_notebooks(
-        connector, rows, out / "notebooks", volume_dir(preset), preset.connector_config
-    )
-    settings = {
-        "pipeline": preset.bundle_pipeline_settings,
-        "jobs": preset.jobs,
-        "catalog": preset.catalog,
-        "schema": preset.schema,
-    }
-    write_bundle(connector, rows, out, **settings)
-    print(f"notebooks {connector}: {len(notebooks)} pipeline groups in {out.relative_to(root)}")
-    return preset, rows, notebooks
 
 
 class NotebookDeployer:
@@ -140,7 +116,7 @@ class NotebookDeployer:
             self._note(f"file {path}", "upload")
 
     # -- notebooks -----------------------------------------------------------------------------
-    def import_notebooks(self, notebooks: dict[str, Path]) -> dict[str, str]:
+    def import_notebooks(self, notebooks: dict[str, str]) -> dict[str, str]:
         root = self.notebook_root()
         try:
             existing = {o.path for o in self.client.workspace.list(root)}
@@ -149,8 +125,8 @@ class NotebookDeployer:
             self.client.workspace.mkdirs(root)
         recorded = self.record.setdefault("notebooks", {})
         paths = {}
-        for group, local in sorted(notebooks.items()):
-            path, text = f"{root}/{group}", local.read_text()
+        for group, text in sorted(notebooks.items()):
+            path = f"{root}/{group}"
             paths[group] = path
             if path in existing and recorded.get(group) == _digest(text):
                 self._note(f"notebook {path}", "unchanged")
@@ -168,10 +144,7 @@ class NotebookDeployer:
         return paths
 
     # -- pipelines and jobs --------------------------------------------------------------------
-    def deploy_pipelines(self, preset, rows, notebook_paths: dict[str, str]) -> None:
-        resources, _ = bundle_documents(
-            self.connector, rows, pipeline=preset.bundle_pipeline_settings, jobs=preset.jobs
-        )
+    def deploy_pipelines(self, preset, resources: dict, notebook_paths: dict[str, str]) -> None:
         pipelines = self.record.setdefault("pipelines", {})
         jobs = self.record.setdefault("jobs", {})
         for key, spec in resources["resources"]["pipelines"].items():
@@ -219,13 +192,16 @@ class NotebookDeployer:
 
 
 def deploy_from_preset(connector: str, client=None, root: Path = project.REPO_ROOT) -> int:
-    """Generate, then deploy; returns the number of writes made (0 when nothing changed)."""
-    preset, rows, notebooks = generate_from_preset(connector, root)
+    """Generate, then deploy; returns the number of writes made (0 when nothing changed).
+    All input (preset, CSV, target) is checked before build/ or the workspace is touched."""
+    generated = build(connector, root)
     deployer = NotebookDeployer(connector, client=client, root=root)
+    write(generated, root)
+    preset = generated.preset
     deployer.ensure_volume(preset)
     deployer.upload_sources(preset)
-    paths = deployer.import_notebooks(notebooks)
-    deployer.deploy_pipelines(preset, rows, paths)
+    paths = deployer.import_notebooks(generated.notebooks)
+    deployer.deploy_pipelines(preset, generated.resources, paths)
     deployer.state.save()
     print(f"notebook deploy {connector}: {deployer.writes} changes")
     return deployer.writes

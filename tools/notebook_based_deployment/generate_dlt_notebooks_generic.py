@@ -19,12 +19,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tools.lakeflow import project  # noqa: E402
 from tools.lakeflow.errors import LakeflowError  # noqa: E402
-from tools.notebook_based_deployment.bundle import write_bundle  # noqa: E402
+from tools.notebook_based_deployment.bundle import (  # noqa: E402
+    bundle_documents,
+    validate_bundle,
+    write_bundle,
+)
 from tools.notebook_based_deployment.metadata_csv import read_csv  # noqa: E402
 from tools.notebook_based_deployment.notebooks import (  # noqa: E402
     ConnectorConfig,
-    generate_notebooks,
+    render_notebooks,
+    write_notebooks,
 )
+from tools.notebook_based_deployment.secret_options import secret_parameters  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,18 +53,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         rows = read_csv(args.input_csv)
         config = (
-            ConnectorConfig.load(args.connector_config)
+            ConnectorConfig.load(args.connector_config, secret_parameters(args.connector_name))
             if args.connector_config
             else ConnectorConfig()
         )
-        written = generate_notebooks(
-            args.connector_name,
-            rows,
-            args.output_dir / "notebooks",
-            args.connector_path,
-            config,
-            only_group=args.pipeline_group,
+        # Everything is rendered and validated before the first file is written.
+        texts = render_notebooks(
+            args.connector_name, rows, args.connector_path, config, args.pipeline_group
         )
+        resources, root = bundle_documents(args.connector_name, rows)
+        validate_bundle(resources, root, f"{args.connector_name}_pipelines.yml")
+        written = write_notebooks(texts, args.output_dir / "notebooks")
         bundle = write_bundle(args.connector_name, rows, args.output_dir)
     except LakeflowError as error:
         print(f"error: {error}", file=sys.stderr)

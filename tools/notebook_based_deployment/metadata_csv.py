@@ -1,7 +1,9 @@
 """The metadata CSV: one row per table, grouped into pipelines by `pipeline_group`.
 
-Parsed with the csv module, so a quoted JSON column may hold commas. Every row is validated and an
-error names the row number (the header is row 1) and the column.
+Parsed with the csv module, so a quoted JSON column may hold commas. Read as people save it from a
+spreadsheet: a UTF-8 BOM is fine, blank lines and rows of empty cells are skipped, and a file that
+is not UTF-8 is an error naming the line. Every row is validated, and the rows against each other,
+before anything is written; an error names the row as an editor numbers it and the column.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 
 from libs.spec_parser import SCD_TYPES, SpecError, parse_primary_keys
 from tools.lakeflow.errors import LakeflowError
+from tools.notebook_based_deployment import schedule
+from tools.notebook_based_deployment.secret_options import hint as secret_hint
+from tools.notebook_based_deployment.secret_options import looks_secret
 
 REQUIRED_COLUMNS = ("source_table", "pipeline_group")
 OPTIONAL_COLUMNS = (
@@ -34,7 +39,6 @@ OPTIONAL_COLUMNS = (
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 GROUP_NAME = re.compile(r"^[A-Za-z0-9_]+$")
-CRON_FIELD = re.compile(r"^[0-9*/,\-A-Za-z?]+$")
 
 
 @dataclass
@@ -71,36 +75,104 @@ def _error(source: str, row: int, column: str, message: str) -> LakeflowError:
     return LakeflowError(message, file=source, field=f"row {row}, column {column}")
 
 
-def parse_rows(text: str, source: str = "<csv>") -> list[TableRow]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+def _records(text: str, source: str) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """(header row, header, [(row, values)]) with rows numbered as an editor shows them: the
+    header and blank lines count, and a record spanning lines is numbered by its first line."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header_row, header, records = 0, None, []
+    first_line = 1
+    for values in reader:
+        values = [v.strip() for v in values]
+        if any(values):
+            if header is None:
+                header_row, header = first_line, values
+            else:
+                records.append((first_line, values))
+        first_line = reader.line_num + 1
+    if header is None:
+        raise LakeflowError(
+            f"empty file: expected a header row ({', '.join(COLUMNS)})", file=source
+        )
+    return header_row, header, records
+
+
+def _check_header(source: str, row: int, header: list[str]) -> None:
+    if not set(header) & set(COLUMNS):
+        raise _error(
+            source,
+            row,
+            header[0] or "1",
+            f"no header row: the first row must name the columns "
+            f"(at least {', '.join(REQUIRED_COLUMNS)})",
+        )
+    seen = set()
     for column in header:
-        if column not in COLUMNS:
-            raise _error(source, 1, column, f"unknown column (known: {', '.join(COLUMNS)})")
+        if column and column not in COLUMNS:
+            raise _error(source, row, column, f"unknown column (known: {', '.join(COLUMNS)})")
+        if column and column in seen:
+            raise _error(source, row, column, "the header names this column twice")
+        seen.add(column)
     for column in REQUIRED_COLUMNS:
         if column not in header:
-            raise _error(source, 1, column, "required column is missing")
+            raise _error(source, row, column, "required column is missing")
+
+
+def parse_rows(text: str, source: str = "<csv>") -> list[TableRow]:
+    """Every row validated (and the rows checked against each other) before anything is used."""
+    header_row, header, records = _records(text, source)
+    _check_header(source, header_row, header)
     rows = []
-    for number, raw in enumerate(reader, start=2):
-        if None in raw:
+    for number, values in records:
+        extra = values[len(header) :]
+        if any(extra):  # Excel pads rows with empty cells; only a value there is an error
             raise _error(source, number, "(extra)", "more values than columns; quote JSON values")
-        values = {k.strip(): (v or "").strip() for k, v in raw.items()}
-        rows.append(_parse_row(source, number, values))
+        named = {}
+        for position, column in enumerate(header):
+            value = values[position] if position < len(values) else ""
+            if not column and value:
+                raise _error(
+                    source, number, f"#{position + 1}", "a value in a column without a header"
+                )
+            named[column] = value
+        rows.append(_parse_row(source, number, named))
     if not rows:
         raise LakeflowError("no table rows", file=source)
-    seen: dict[tuple, int] = {}
+    _check_rows(source, rows)
+    return rows
+
+
+def _check_rows(source: str, rows: list[TableRow]) -> None:
+    in_group: dict[tuple, int] = {}
+    destinations: dict[tuple, int] = {}
+    schedules: dict[str, TableRow] = {}
     for row in rows:
-        key = (
+        key = (row.pipeline_group, row.source_table)
+        if key in in_group:
+            raise _error(
+                source, row.row, "source_table",
+                f"{row.source_table!r} is already in pipeline group {row.pipeline_group!r} "
+                f"(row {in_group[key]})",
+            )  # fmt: skip
+        in_group[key] = row.row
+        destination = (
             row.destination_catalog,
             row.destination_schema,
             row.destination_table or row.source_table,
         )
-        if key in seen:
+        if destination in destinations:
             raise _error(
-                source, row.row, "destination_table", f"same destination as row {seen[key]}"
-            )
-        seen[key] = row.row
-    return rows
+                source, row.row, "destination_table",
+                f"same destination as row {destinations[destination]}",
+            )  # fmt: skip
+        destinations[destination] = row.row
+        if row.schedule:
+            first = schedules.setdefault(row.pipeline_group, row)
+            if first.schedule != row.schedule:
+                raise _error(
+                    source, row.row, "schedule",
+                    f"pipeline group {row.pipeline_group!r} is one pipeline with one schedule: "
+                    f"row {first.row} says {first.schedule!r}, this row {row.schedule!r}",
+                )  # fmt: skip
 
 
 def _parse_row(source: str, number: int, values: dict[str, str]) -> TableRow:
@@ -116,20 +188,13 @@ def _parse_row(source: str, number: int, values: dict[str, str]) -> TableRow:
                    "sequence_by", "ingestion_type", "cursor_field", "category"):  # fmt: skip
         setattr(row, column, values.get(column) or None)
     if values.get("schedule"):
-        parts = values["schedule"].split()
-        if len(parts) != 5 or not all(CRON_FIELD.match(p) for p in parts):
-            raise _error(
-                source, number, "schedule", f"expected a 5-field cron, got {values['schedule']!r}"
-            )
-        row.schedule = values["schedule"]
-    if values.get("table_options_json"):
         try:
-            options = json.loads(values["table_options_json"])
-        except ValueError as error:
-            raise _error(source, number, "table_options_json", f"not valid JSON: {error}") from None
-        if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
-            raise _error(source, number, "table_options_json", "expected a JSON object of strings")
-        row.table_options = options
+            schedule.validate(values["schedule"])
+        except schedule.CronError as error:
+            raise _error(source, number, "schedule", str(error)) from None
+        row.schedule = " ".join(values["schedule"].split())
+    if values.get("table_options_json"):
+        row.table_options = _table_options(source, number, values["table_options_json"])
     if values.get("weight"):
         try:
             row.weight = int(values["weight"])
@@ -152,10 +217,44 @@ def _parse_row(source: str, number: int, values: dict[str, str]) -> TableRow:
     return row
 
 
+def _table_options(source: str, number: int, text: str) -> dict[str, str]:
+    column = "table_options_json"
+    try:
+        options = json.loads(text)
+    except ValueError as error:
+        raise _error(source, number, column, f"not valid JSON: {error}") from None
+    if not isinstance(options, dict):
+        raise _error(
+            source, number, column, f"expected a JSON object, got {type(options).__name__}"
+        )
+    for key, value in options.items():
+        if not isinstance(value, str):
+            raise _error(
+                source, number, column,
+                f"option {key!r}: expected a string value (quote it: \"{value}\"), got "
+                f"{type(value).__name__}",
+            )  # fmt: skip
+        if looks_secret(key):
+            raise _error(source, number, column, secret_hint(key))
+    return options
+
+
 def read_csv(path: Path, source: str | None = None) -> list[TableRow]:
+    source = source or str(path)
     if not path.is_file():
-        raise LakeflowError("file not found", file=source or str(path))
-    return parse_rows(path.read_text(encoding="utf-8"), source or str(path))
+        raise LakeflowError("file not found", file=source)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise LakeflowError(
+            f"not UTF-8: byte 0x{data[error.start]:02x} cannot be decoded; save the file as "
+            "'CSV UTF-8'",
+            file=source,
+            field=f"line {line}",
+        ) from None
+    return parse_rows(text, source)
 
 
 def write_csv(rows: list[TableRow]) -> str:

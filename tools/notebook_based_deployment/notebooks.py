@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 
 from tools.lakeflow.errors import LakeflowError
+from tools.notebook_based_deployment import secret_options
 from tools.notebook_based_deployment.metadata_csv import TableRow, groups
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -24,7 +25,12 @@ class ConnectorConfig:
     static_options: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, data: dict, source: str) -> ConnectorConfig:
+    def parse(
+        cls, data: dict, source: str, secret_names: set[str] = frozenset()
+    ) -> ConnectorConfig:
+        """Validated. Secret options (`secret_names`, from connector_spec.yaml, and any option
+        named like a secret) are refused as static options: their values would be in the
+        notebook's source."""
         known = {"secrets_scope", "secret_mappings", "static_options"}
         for key in data:
             if key not in known:
@@ -48,6 +54,11 @@ class ConnectorConfig:
             raise LakeflowError(
                 "expected an object of strings", file=source, field="static_options"
             )
+        for option in static:
+            if option in secret_names or secret_options.looks_secret(option):
+                raise LakeflowError(
+                    secret_options.hint(option), file=source, field=f"static_options.{option}"
+                )
         clash = sorted(set(static) & set(mappings))
         if clash:
             raise LakeflowError(
@@ -61,11 +72,12 @@ class ConnectorConfig:
         return cls(scope, mappings, dict(static))
 
     @classmethod
-    def load(cls, path: Path) -> ConnectorConfig:
+    def load(cls, path: Path, secret_names: set[str] = frozenset()) -> ConnectorConfig:
         try:
-            return cls.parse(json.loads(path.read_text()), str(path))
+            data = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             raise LakeflowError(f"cannot read: {error}", file=str(path)) from None
+        return cls.parse(data, str(path), secret_names)
 
 
 def pipeline_spec(connector: str, rows: list[TableRow]) -> dict:
@@ -103,6 +115,47 @@ def render_notebook(
     return text
 
 
+def render_notebooks(
+    connector: str,
+    rows: list[TableRow],
+    connector_path: str,
+    config: ConnectorConfig,
+    only_group: str | None = None,
+) -> dict[str, str]:
+    """Notebook text per group (or just `only_group`), all rendered before any is written."""
+    grouped = groups(rows)
+    if only_group is not None:
+        if only_group not in grouped:
+            raise LakeflowError(
+                f"no rows in pipeline group {only_group!r} (groups: {', '.join(grouped)})",
+                field="--pipeline-group",
+            )
+        grouped = {only_group: grouped[only_group]}
+    return {
+        group: render_notebook(connector, group, group_rows, connector_path, config)
+        for group, group_rows in grouped.items()
+    }
+
+
+def write_notebooks(
+    texts: dict[str, str], output_dir: Path, prune: bool = False
+) -> dict[str, Path]:
+    """`<output_dir>/<group>.py` per group, rewritten only when its text changed; with `prune`
+    (a folder of generated notebooks only) notebooks of groups that are gone are removed."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for group, text in texts.items():
+        path = output_dir / f"{group}.py"
+        if not path.is_file() or path.read_text() != text:
+            path.write_text(text)
+        written[group] = path
+    if prune:
+        for stale in output_dir.glob("*.py"):
+            if stale.stem not in texts:
+                stale.unlink()
+    return written
+
+
 def generate_notebooks(
     connector: str,
     rows: list[TableRow],
@@ -112,20 +165,5 @@ def generate_notebooks(
     only_group: str | None = None,
 ) -> dict[str, Path]:
     """Write `<output_dir>/<group>.py` per group (or just `only_group`); returns group → file."""
-    grouped = groups(rows)
-    if only_group is not None:
-        if only_group not in grouped:
-            raise LakeflowError(
-                f"no rows in pipeline group {only_group!r} (groups: {', '.join(grouped)})",
-                field="--pipeline-group",
-            )
-        grouped = {only_group: grouped[only_group]}
-    output_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for group, group_rows in grouped.items():
-        path = output_dir / f"{group}.py"
-        text = render_notebook(connector, group, group_rows, connector_path, config)
-        if not path.is_file() or path.read_text() != text:
-            path.write_text(text)
-        written[group] = path
-    return written
+    texts = render_notebooks(connector, rows, connector_path, config, only_group)
+    return write_notebooks(texts, output_dir)

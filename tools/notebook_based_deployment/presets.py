@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import importlib
 import json
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 
-from tools.lakeflow import project
+from tools.lakeflow import connection, project, specs
 from tools.lakeflow.errors import LakeflowError
+from tools.notebook_based_deployment import schedule
 from tools.notebook_based_deployment.metadata_csv import TableRow, parse_rows, read_csv, write_csv
 from tools.notebook_based_deployment.notebooks import ConnectorConfig
+from tools.notebook_based_deployment.secret_options import secret_parameters
 
 SCHEMA_FILE = Path(__file__).parent / "schemas" / "deploy_preset.schema.json"
-# A stand-in value for secret options when discovery builds a connector: listing tables and
-# reading metadata must not need credentials.
-DISCOVERY_SECRET_PLACEHOLDER = "discovery-without-secrets"
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Preset:
     path: Path
     data: dict
     connector_config: ConnectorConfig
+    root: Path = project.REPO_ROOT
 
     @property
     def connector(self) -> str:
@@ -39,7 +40,7 @@ class Preset:
 
     @property
     def generated_source(self) -> Path:
-        return project.REPO_ROOT / self.data["generated_source_rel_path"]
+        return self.root / self.data["generated_source_rel_path"]
 
     @property
     def pipeline(self) -> dict:
@@ -71,7 +72,7 @@ def preset_path(connector: str, root: Path = project.REPO_ROOT) -> Path:
 
 
 def load_preset(path: Path, root: Path = project.REPO_ROOT) -> Preset:
-    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    rel = _rel(path, root)
     if not path.is_file():
         raise LakeflowError("preset not found", file=rel)
     try:
@@ -95,8 +96,33 @@ def load_preset(path: Path, root: Path = project.REPO_ROOT) -> Preset:
         raise LakeflowError("file not found", file=rel, field="generated_source_rel_path")
     if data["csv"]["mode"] == "discover" and "discover" not in data:
         raise LakeflowError("discover mode needs a discover section", file=rel, field="discover")
-    config = ConnectorConfig.parse(data["connector_config"], f"{rel}: connector_config")
-    return Preset(path=path, data=data, connector_config=config)
+    config = ConnectorConfig.parse(
+        data["connector_config"],
+        f"{rel}: connector_config",
+        secret_parameters(data["connector_name"], root),
+    )
+    _check_schedules(data, rel)
+    return Preset(path=path, data=data, connector_config=config, root=root)
+
+
+def _check_schedules(data: dict, rel: str) -> None:
+    crons = {"csv.schedule": data["csv"].get("schedule")}
+    for kind, cron in (data.get("discover", {}).get("schedules") or {}).items():
+        crons[f"discover.schedules.{kind}"] = cron
+    for where, cron in crons.items():
+        if cron:
+            try:
+                schedule.validate(cron)
+            except schedule.CronError as error:
+                raise LakeflowError(str(error), file=rel, field=where) from None
+    zone = data.get("jobs", {}).get("timezone_id")
+    zones = zoneinfo.available_timezones()
+    if zone and zones and zone not in zones | {"UTC"}:
+        raise LakeflowError(
+            f"unknown time zone {zone!r} (an IANA name such as Europe/Paris)",
+            file=rel,
+            field="jobs.timezone_id",
+        )
 
 
 def _connector_class(connector: str):
@@ -111,13 +137,56 @@ def _connector_class(connector: str):
     raise LakeflowError("no connector class", file=f"sources/{connector}/{connector}.py")
 
 
-def discover_rows(preset: Preset) -> list[TableRow]:
+def discover_options(preset: Preset, root: Path = project.REPO_ROOT) -> dict[str, str]:
+    """The options discovery builds the connector with. list_tables may call the source (OAuth
+    connectors do), so the values come from where `doit deploy` takes connection values: the
+    environment (LAKEFLOW_<SOURCE>_<OPTION>), then configs/dev_config.json, then the preset's
+    static_options, then the spec's defaults. Missing required options are one error naming all."""
+    spec = specs.load_connector_spec(preset.connector, root)
+    static = preset.connector_config.static_options
+    for parameter in spec.parameters:
+        if parameter.name in static:
+            parameter.default = static[parameter.name]
+    required = [p.name for p in spec.parameters if p.required]
+    for parameter in spec.parameters:
+        parameter.required = False  # collected below, so one error names every missing option
+    values, _ = connection.resolve_options(preset.connector, spec, root)
+    missing = [name for name in required if name not in values]
+    if missing:
+        config = connection.config_file(preset.connector, root).relative_to(root).as_posix()
+        variables = ", ".join(connection.env_name(preset.connector, m) for m in missing)
+        raise LakeflowError(
+            f"discover needs the connector's options {', '.join(missing)} to list its tables; "
+            f"set them in {config} or the environment ({variables})",
+            file=_rel(preset.path, root),
+            field="csv.mode",
+        )
+    options = {p.name: values[p.name] for p in spec.parameters if p.name in values}
+    return {**static, **options}
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def discover_rows(preset: Preset, root: Path = project.REPO_ROOT) -> list[TableRow]:
     settings = preset.data["discover"]
-    options = dict(preset.connector_config.static_options)
-    options.update(
-        {k: DISCOVERY_SECRET_PLACEHOLDER for k in preset.connector_config.secret_mappings}
-    )
-    connector = _connector_class(preset.connector)(options)
+    options = discover_options(preset, root)
+    connector_class = _connector_class(preset.connector)
+    try:
+        rows = _discovered(connector_class(options), settings)
+    except Exception as error:  # noqa: BLE001 - the connector's own error, said in one line
+        raise LakeflowError(
+            f"discover: listing the tables failed: {type(error).__name__}: {error}",
+            file=_rel(preset.path, root),
+            field="csv.mode",
+        ) from None
+    _check_discovered_schedules(preset, rows, root)
+    # Through CSV and back: discovered rows obey exactly the rules a hand-written CSV does.
+    return parse_rows(write_csv(rows), f"{preset.path.name} (discovered)")
+
+
+def _discovered(connector, settings: dict) -> list[TableRow]:
     group_by = settings.get("group_by", "ingestion_type")
     rows = []
     for number, table in enumerate(connector.list_tables(), start=2):
@@ -146,23 +215,39 @@ def discover_rows(preset: Preset) -> list[TableRow]:
                 category=category,
             )
         )
-    # Through CSV and back: discovered rows obey exactly the rules a hand-written CSV does.
-    return parse_rows(write_csv(rows), f"{preset.path.name} (discovered)")
+    return rows
 
 
-def preset_rows(preset: Preset) -> list[TableRow]:
+def _check_discovered_schedules(preset: Preset, rows: list[TableRow], root: Path) -> None:
+    """A group is one pipeline with one job: its tables' schedules (per ingestion type) must
+    agree, which grouping by category or none does not promise."""
+    by_group: dict[str, dict[str | None, list[str]]] = {}
+    for row in rows:
+        by_group.setdefault(row.pipeline_group, {}).setdefault(row.schedule, []).append(
+            f"{row.source_table} ({row.ingestion_type})"
+        )
+    for group, schedules in sorted(by_group.items()):
+        if len(schedules) > 1:
+            detail = "; ".join(
+                f"{cron or 'no schedule'}: {', '.join(tables)}"
+                for cron, tables in sorted(schedules.items(), key=lambda kv: str(kv[0]))
+            )
+            raise LakeflowError(
+                f"pipeline group {group!r} would get tables with different schedules ({detail}); "
+                "group by ingestion_type or give these ingestion types one schedule",
+                file=_rel(preset.path, root),
+                field="discover.group_by",
+            )
+
+
+def preset_rows(preset: Preset, root: Path = project.REPO_ROOT) -> list[TableRow]:
     csv_settings = preset.data["csv"]
     mode = csv_settings["mode"]
     if mode == "static":
         path = (preset.path.parent / csv_settings["path"]).resolve()
-        rel = (
-            path.relative_to(project.REPO_ROOT).as_posix()
-            if path.is_relative_to(project.REPO_ROOT)
-            else str(path)
-        )
-        return read_csv(path, rel)
+        return read_csv(path, _rel(path, root))
     if mode == "discover":
-        return discover_rows(preset)
+        return discover_rows(preset, root)
     tables = [t.strip() for t in csv_settings["tables"].split(",") if t.strip()]
     rows = [
         TableRow(
