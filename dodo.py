@@ -14,7 +14,15 @@ from tools.lakeflow import (
     stage,
     wheel,
 )
-from tools.lakeflow.doit_support import FULL_REFRESH, NAME, YES, action, remote_task
+from tools.lakeflow.doit_support import (
+    FULL_REFRESH,
+    FULL_REFRESH_TABLES,
+    NAME,
+    REFRESH,
+    YES,
+    action,
+    remote_task,
+)
 
 project.lakeflow_dir().mkdir(exist_ok=True)  # doit keeps its state file there
 # Plain `doit` builds; remote tasks run only when named. (pyproject's [tool.doit] holds the
@@ -115,11 +123,14 @@ def task_deploy():
 
 
 def task_run_pipeline():
-    """Start a pipeline update and watch it (`--full-refresh` on request)."""
+    """Start a pipeline update and watch it (`--full-refresh`, or tables: `--refresh a,b`,
+    `--full-refresh-tables c`)."""
     # doit reserves the task name `run` (its own command), so these are named `run:<s>` one by
     # one instead of as sub-tasks of a `run` group; `doit run:<s>` works the same.
     for name in SOURCES:
-        task = remote_task(name, deploy.run_pipeline, params=[FULL_REFRESH])
+        task = remote_task(
+            name, deploy.run_pipeline, params=[FULL_REFRESH, REFRESH, FULL_REFRESH_TABLES]
+        )
         del task["name"]
         yield {**task, "basename": f"run:{name}", "doc": f"run the {name} pipeline"}
 

@@ -36,8 +36,8 @@ def deploy_pipeline(name: str) -> None:
     _engine("pipeline_deploy").deploy_pipeline(_context(name))
 
 
-def run_pipeline(name: str, full_refresh: bool = False) -> None:
-    _engine("run").run_pipeline(_context(name), full_refresh=full_refresh)
+def run_pipeline(name: str, **options) -> None:
+    _engine("run").run_pipeline(_context(name), **options)
 
 
 def show_status(name: str) -> None:

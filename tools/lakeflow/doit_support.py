@@ -12,6 +12,14 @@ from tools.lakeflow.errors import LakeflowError
 
 # Command-line parameters of the remote tasks (`doit run:example --full-refresh`).
 FULL_REFRESH = {"name": "full_refresh", "long": "full-refresh", "type": bool, "default": False}
+# `doit run:<s> --refresh a,b --full-refresh-tables c`: the pipelines API's table selections.
+REFRESH = {"name": "refresh", "long": "refresh", "type": str, "default": ""}
+FULL_REFRESH_TABLES = {
+    "name": "full_refresh_tables",
+    "long": "full-refresh-tables",
+    "type": str,
+    "default": "",
+}
 YES = {"name": "yes", "long": "yes", "type": bool, "default": False}
 NAME = {"name": "name", "long": "name", "type": str, "default": ""}
 

@@ -23,20 +23,70 @@ def _pipeline_id(ctx) -> str:
     return pipeline_id
 
 
-def run_pipeline(ctx, full_refresh: bool = False) -> str:
+def _tables(names: str) -> list[str]:
+    return [n.strip() for n in names.split(",") if n.strip()]
+
+
+def refresh_selection(ctx, refresh: str = "", full_refresh_tables: str = "") -> dict:
+    """`--refresh a,b` / `--full-refresh-tables c` as start_update's selections, by destination
+    table (a source table name is accepted too). Checked before any call."""
+    destinations = {}
+    for obj in ctx.pipeline.objects:
+        table = obj["table"]
+        destination = table.get("destination_table") or table["source_table"]
+        destinations[table["source_table"]] = destinations[destination] = destination
+    selection = {}
+    for key, option, names in (
+        ("refresh_selection", "--refresh", refresh),
+        ("full_refresh_selection", "--full-refresh-tables", full_refresh_tables),
+    ):
+        unknown = [n for n in _tables(names) if n not in destinations]
+        if unknown:
+            raise LakeflowError(
+                f"{option}: unknown table {', '.join(unknown)} (the pipeline has: "
+                f"{', '.join(sorted(set(destinations.values())))})",
+                file=f"sources/{ctx.name}/pipeline_spec.yaml",
+                field="objects",
+            )
+        if names:
+            selection[key] = sorted({destinations[n] for n in _tables(names)})
+    both = set(selection.get("refresh_selection", ())) & set(
+        selection.get("full_refresh_selection", ())
+    )
+    if both:
+        raise LakeflowError(
+            f"{', '.join(sorted(both))}: in both --refresh and --full-refresh-tables"
+        )
+    return selection
+
+
+def run_pipeline(
+    ctx, full_refresh: bool = False, refresh: str = "", full_refresh_tables: str = ""
+) -> str:
+    selection = refresh_selection(ctx, refresh, full_refresh_tables)
+    if full_refresh and selection:
+        raise LakeflowError("--full-refresh refreshes every table; drop the table selection")
     record = ctx.source_state.get("pipeline", {})
     pipeline_id = _pipeline_id(ctx)
     pending = record.get("needs_full_refresh")
-    if pending and not full_refresh:
+    if pending and set(pending) <= set(selection.get("full_refresh_selection", ())):
+        full_refresh = True  # the tables that need it are fully refreshed: the pending note clears
+    elif pending and not full_refresh:
         raise LakeflowError(
             f"scd_type changed for {', '.join(pending)}; a plain update would mix histories. "
             f"Run `doit run:{ctx.name} --full-refresh`",
             file=f"sources/{ctx.name}/pipeline_spec.yaml",
             field="table_configuration.scd_type",
         )
-    update_id = ctx.client.pipelines.start_update(pipeline_id, full_refresh=full_refresh).update_id
-    kind = "full refresh" if full_refresh else "update"
-    print(f"pipeline {ctx.pipeline_name}: {kind} {update_id} started")
+    update_id = ctx.client.pipelines.start_update(
+        pipeline_id, full_refresh=full_refresh and not selection, **selection
+    ).update_id
+    kind = "full refresh" if full_refresh and not selection else "update"
+    chosen = "".join(
+        f"; {key.replace('_selection', '').replace('_', ' ')}: {', '.join(tables)}"
+        for key, tables in selection.items()
+    )
+    print(f"pipeline {ctx.pipeline_name}: {kind} {update_id} started{chosen}")
     started, last = time.monotonic(), None
     while True:
         state = ctx.client.pipelines.get_update(pipeline_id, update_id).update.state

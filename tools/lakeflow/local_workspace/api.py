@@ -608,6 +608,11 @@ def pipeline_start_update(state, req, pipeline_id):
     view = _pipeline_view(state, req.store, pipeline_id)
     if view["state"] == "RUNNING":
         raise ApiError(409, "RESOURCE_CONFLICT", f"Pipeline '{pipeline_id}' has an active update.")
+    chosen = {
+        k: req.body[k] for k in ("refresh_selection", "full_refresh_selection") if k in req.body
+    }
+    if chosen and req.body.get("full_refresh"):
+        raise invalid("full_refresh cannot be combined with a refresh selection")
     update_id = f"local-update-{_next_id(state)}"
     state["updates"][update_id] = {
         "update_id": update_id,
@@ -616,6 +621,7 @@ def pipeline_start_update(state, req, pipeline_id):
         "full_refresh": bool(req.body.get("full_refresh")),
         "creation_time": _now_ms(),
         "cause": req.body.get("cause", "API_CALL"),
+        **chosen,  # recorded, and returned by get_update like the real API
     }
     state["pipelines"][pipeline_id]["updates"].append(update_id)
     refresh = " (full refresh)" if req.body.get("full_refresh") else ""
