@@ -24,18 +24,18 @@ def _pipelines_api():
     return pipelines
 
 
-def _table_configs(tables: list[TableSpec]) -> dict[str, dict[str, str]]:
-    configs = {}
-    for table in tables:
-        config = dict(table.table_options)
-        if table.scd_type:
-            config["scd_type"] = table.scd_type
-        if table.primary_keys:
-            config["primary_keys"] = json.dumps(table.primary_keys)
-        if table.sequence_by:
-            config["sequence_by"] = table.sequence_by
-        configs[table.source_table] = config
-    return configs
+def table_configuration(table) -> dict[str, str]:
+    """A table's table_configuration as the pipeline spec writes it: its table options plus the
+    special keys that are set. `table` is a TableSpec or anything with the same four fields
+    (the notebook path's CSV rows)."""
+    config = dict(table.table_options)
+    if table.scd_type:
+        config["scd_type"] = table.scd_type
+    if table.primary_keys:
+        config["primary_keys"] = json.dumps(table.primary_keys)
+    if table.sequence_by:
+        config["sequence_by"] = table.sequence_by
+    return config
 
 
 def _source_options(connection_name: str, reader_options: dict | None) -> dict[str, str]:
@@ -55,7 +55,9 @@ def read_metadata(
         .options(**_source_options(connection_name, reader_options))
         .option("tableName", METADATA_TABLE_NAME)
         .option("tableNameList", ",".join(t.source_table for t in tables))
-        .option("tableConfigs", json.dumps(_table_configs(tables)))
+        .option(
+            "tableConfigs", json.dumps({t.source_table: table_configuration(t) for t in tables})
+        )
         .load()
         .collect()
     )

@@ -672,3 +672,17 @@ def test_every_preset_field_reaches_the_yaml_and_the_workspace(
         files = client.files.list_directory_contents("/Volumes/lake/crm_raw/conn_files/example")
         assert "_generated_example_python_source.py" in {f.name for f in files}
         assert client.volumes.read("lake.crm_raw.conn_files").name == "conn_files"
+
+
+def test_a_csv_rows_table_configuration_is_what_the_pipeline_runtime_sends():
+    """One builder for both: the notebook's spec, parsed at run time, gives back each row's."""
+    from libs.spec_parser import parse_pipeline_spec
+    from pipeline.ingestion_pipeline import table_configuration
+    from tools.notebook_based_deployment.notebooks import pipeline_spec
+
+    rows = read_csv(EXAMPLE_PRESET.parent / "tables.csv")
+    parsed = parse_pipeline_spec(pipeline_spec("example", rows)).objects
+    assert [table_configuration(t) for t in parsed] == [r.table_configuration() for r in rows]
+    assert rows[2].table_configuration() == {
+        "scd_type": "SCD_TYPE_1", "primary_keys": '["id"]', "sequence_by": "updated_at",
+    }  # fmt: skip

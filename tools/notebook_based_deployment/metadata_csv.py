@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from libs.spec_parser import SCD_TYPES, SpecError, parse_primary_keys
+from pipeline.ingestion_pipeline import table_configuration
 from tools.lakeflow.errors import LakeflowError
 from tools.notebook_based_deployment import schedule
 from tools.notebook_based_deployment.secret_options import hint as secret_hint
@@ -61,14 +62,7 @@ class TableRow:
 
     def table_configuration(self) -> dict[str, str]:
         """The pipeline spec's table_configuration: the CSV's overrides plus table options."""
-        config = dict(self.table_options)
-        if self.scd_type:
-            config["scd_type"] = self.scd_type
-        if self.primary_keys:
-            config["primary_keys"] = json.dumps(self.primary_keys)
-        if self.sequence_by:
-            config["sequence_by"] = self.sequence_by
-        return config
+        return table_configuration(self)
 
 
 def _error(source: str, row: int, column: str, message: str) -> LakeflowError:
