@@ -80,6 +80,7 @@ class DoitSandbox:
         for path in target.rglob("*"):
             if path.is_file() and path.suffix in {".py", ".yaml", ".md", ".json", ".csv"}:
                 text = path.read_text()
+                text = text.replace(f"sources.{name}.{name}", f"sources.{new_name}.{new_name}")
                 text = text.replace(f"sources.{name}", f"sources.{new_name}")
                 path.write_text(text.replace(f"{name}_connection", f"{new_name}_connection"))
 
