@@ -6,6 +6,7 @@ is the everyday command. A task re-runs only when one of its file_dep changed.
 
 from tools.lakeflow import (
     deploy,
+    input_cache,
     merge,
     merge_guard,
     project,
@@ -38,11 +39,13 @@ def _paths(paths):
 
 def task_merge():
     """Merge a connector and the shared runtime it uses into its single generated file."""
+    # Import graphs come from .lakeflow/merge-inputs.json while their files are unchanged.
+    inputs = input_cache.merge_inputs(SOURCES)
     for name in SOURCES:
         yield {
             "name": name,
             "actions": [action(merge_guard.merge_and_stamp, name)],
-            "file_dep": _paths([*merge.merge_inputs(name), ENGINE / "merge.py"]),
+            "file_dep": _paths([*inputs[name], ENGINE / "merge.py"]),
             "uptodate": [(merge_guard.unedited, [name])],  # a hand edit re-runs the merge
             "targets": [str(project.generated_file(name))],
             "clean": True,
@@ -168,15 +171,18 @@ def _with_preset():
     ]
 
 
+WITH_PRESET = _with_preset()  # once: two task groups use it
+
+
 def task_notebooks():
     """Generate DLT notebooks and bundle YAML from sources/<s>/deployment/deploy_preset.json."""
-    for name in _with_preset():
+    for name in WITH_PRESET:
         yield remote_task(name, deploy.generate_notebooks, [f"merge:{name}"])
 
 
 def task_notebook_deploy():
     """Deploy the notebook pipelines and scheduled jobs of a preset: only what changed."""
-    for name in _with_preset():
+    for name in WITH_PRESET:
         yield remote_task(name, deploy.deploy_notebooks, [f"merge:{name}"])
 
 

@@ -37,8 +37,9 @@ def staged_copies(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
 
 def stage_inputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
     """Every file the stage reads: doit's file_dep for `stage:<name>`."""
-    inputs = list(staged_copies(name, root).values())
-    if "ingest.py" not in staged_copies(name, root):
+    copies = staged_copies(name, root)
+    inputs = list(copies.values())
+    if "ingest.py" not in copies:
         inputs += [project.source_dir(name, root) / "pipeline_spec.yaml", INGEST_TEMPLATE]
     return inputs
 
