@@ -7,7 +7,6 @@ is the everyday command. A task re-runs only when one of its file_dep changed.
 from tools.lakeflow import (
     deploy,
     input_cache,
-    merge,
     merge_guard,
     project,
     scaffold,
