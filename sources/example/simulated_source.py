@@ -21,14 +21,20 @@ def example_timestamp(tick: int) -> str:
 
 
 class SimulatedStore:
-    def __init__(self, seed: int, customers: int = 12, orders: int = 30, events: int = 25):
+    def __init__(
+        self, seed: int, customers: int = 12, orders: int = 30, events: int = 25, deleted: int = 2
+    ):
         self.rng = random.Random(seed)
         self.tick = 0
         self.products = [self._product(i) for i in range(1, 8)]
         self.snapshot_version = 1
         self.customers = {i: self._customer(i) for i in range(1, customers + 1)}
-        self.orders = {i: self._order(i) for i in range(1, orders + 1)}
+        # `orders` stay live; `deleted` more are created after them and deleted, so the delete
+        # flow has records from the very first read.
+        self.orders = {i: self._order(i) for i in range(1, orders + deleted + 1)}
         self.deleted_orders: list[dict] = []
+        for oid in range(orders + 1, orders + deleted + 1):
+            self.delete_order(oid)
         self.events = [self._event(i) for i in range(1, events + 1)]
 
     def _stamp(self) -> str:

@@ -101,7 +101,9 @@ def test_change_rounds_replay_the_same_changes_in_any_process(options):
     _, offset = read_all(before, "customers")
     changed, _ = read_all(after, "customers", offset)
     assert len(changed) == 2  # one customer updated, one added
-    deleted, _ = read_all(after, "orders", deletes=True)
+    deleted_before, delete_offset = read_all(before, "orders", deletes=True)
+    assert [d["id"] for d in deleted_before] == [31, 32]  # deleted when the store was seeded
+    deleted, _ = read_all(after, "orders", delete_offset, deletes=True)
     assert [d["id"] for d in deleted] == [30]
     again = ExampleLakeflowConnect({**options, "changes": "1", "source_id": "elsewhere"})
     assert read_all(again, "customers")[0] == read_all(after, "customers")[0]

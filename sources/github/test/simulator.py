@@ -85,6 +85,7 @@ class GithubSimulator(Simulator):
             for i, (name, color) in enumerate(LABELS)
         ]
         self.repository = self._repository(past())
+        self.milestones = [self._milestone(1, past(), closed=True), self._milestone(2, past())]
         self.issues = self.collection(key="number", on_change=self._stamp_issue)
         self.pulls = self.collection(key="number", on_change=self._stamp_issue)
         self.comments = self.collection(on_change=self._stamp_comment)
@@ -135,7 +136,7 @@ class GithubSimulator(Simulator):
             "description": "A simulated repository",
             "fork": False,
             "url": self.api,
-            "homepage": None,
+            "homepage": f"https://{self.owner}.example.com/{self.repo_name}",
             "size": 1024,
             "stargazers_count": self.rng.randrange(1000),
             "watchers_count": 40,
@@ -155,6 +156,27 @@ class GithubSimulator(Simulator):
             "created_at": ts(created),
             "updated_at": ts(created),
             "pushed_at": ts(created),
+        }
+
+    def _milestone(self, number: int, created: datetime, closed: bool = False) -> dict:
+        mid = 8_000_000 + number
+        due = created + timedelta(days=30)
+        return {
+            "url": f"{self.api}/milestones/{number}",
+            "html_url": f"https://github.com/{self.owner}/{self.repo_name}/milestone/{number}",
+            "id": mid,
+            "node_id": node_id("MI", mid),
+            "number": number,
+            "title": f"v1.{number}",
+            "description": f"Release 1.{number}",
+            "creator": self.users[0],
+            "open_issues": 0,
+            "closed_issues": 0,
+            "state": "closed" if closed else "open",
+            "created_at": ts(created),
+            "updated_at": ts(due if closed else created),
+            "due_on": ts(due),
+            "closed_at": ts(due) if closed else None,
         }
 
     @property
@@ -210,7 +232,7 @@ class GithubSimulator(Simulator):
             "labels": labels,
             "assignee": assignees[0] if assignees else None,
             "assignees": assignees,
-            "milestone": None,
+            "milestone": self.rng.choice([None, *self.milestones]),
             "locked": False,
             "comments": 0,
             "author_association": "CONTRIBUTOR",

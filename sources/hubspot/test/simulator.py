@@ -38,8 +38,8 @@ def millis(value: str) -> int:
 class HubspotSimulator(Simulator):
     service_name = "hubspot"
 
-    def __init__(self, seed: int = 0, *, per_object: int = 15, **kwargs):
-        self.per_object = per_object
+    def __init__(self, seed: int = 0, *, per_object: int = 15, archived: int = 2, **kwargs):
+        self.per_object, self.archived_per_object = per_object, archived
         self.search_cap = 10_000  # tests lower it to exercise the window move
         self.max_search_limit = 200
         super().__init__(seed, **kwargs)
@@ -64,6 +64,9 @@ class HubspotSimulator(Simulator):
         for name in OBJECTS:
             for _ in range(self.per_object):
                 self.add_object(name)
+            # Objects archived before the first read: the delete flow has records from the start.
+            for _ in range(self.archived_per_object):
+                self.archive(name, self.add_object(name)["id"])
 
     def add_object(self, kind: str, **props) -> dict:
         oid = str(self.next_id(kind, 100))

@@ -27,8 +27,10 @@ def epoch(value: str) -> int:
 class ZendeskSimulator(Simulator):
     service_name = "zendesk"
 
-    def __init__(self, seed: int = 0, *, tickets: int = 25, users: int = 12, **kwargs):
-        self.sizes = {"tickets": tickets, "users": users}
+    def __init__(
+        self, seed: int = 0, *, tickets: int = 25, users: int = 12, deleted: int = 2, **kwargs
+    ):
+        self.sizes = {"tickets": tickets, "users": users, "deleted": deleted}
         self.page_size = 1000  # tests lower it to force many pages
         super().__init__(seed, **kwargs)
 
@@ -49,6 +51,9 @@ class ZendeskSimulator(Simulator):
             self.add_user()
         for _ in range(self.sizes["tickets"]):
             self.add_ticket()
+        # Tickets deleted before the first read: the delete flow has records from the start.
+        for _ in range(self.sizes["deleted"]):
+            self.tickets.delete(self.add_ticket("spam")["id"])
 
     # -- data changes tests make ---------------------------------------------------------------
     def add_organization(self) -> dict:
@@ -68,14 +73,17 @@ class ZendeskSimulator(Simulator):
     def add_ticket(self, subject: str | None = None) -> dict:
         tid = self.next_id("ticket", 1)
         users = self.users.values()
+        agents = [u for u in users if u["role"] == "agent"]
+        status = self.rng.choice(STATUSES)
         record = {
             "id": tid,
             "subject": subject or f"Ticket {tid}",
             "description": f"Something about {tid}",
-            "status": self.rng.choice(STATUSES),
+            "status": status,
             "priority": self.rng.choice(["low", "normal", "high"]),
             "requester_id": self.rng.choice(users)["id"],
-            "assignee_id": None,
+            # New tickets wait in the queue unassigned; the others have an agent.
+            "assignee_id": None if status == "new" or not agents else self.rng.choice(agents)["id"],
             "organization_id": self.rng.choice(self.orgs.values())["id"],
             "tags": sorted(self.rng.sample(["vip", "billing", "bug", "how-to"], 2)),
         }

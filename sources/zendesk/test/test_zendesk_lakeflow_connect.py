@@ -41,7 +41,7 @@ def read_all(connector, table, offset=None, deletes=False):
     [
         ("tickets", "/api/v2/incremental/tickets/cursor.json", lambda s: len(s.tickets)),
         ("users", "/api/v2/incremental/users/cursor.json", lambda s: len(s.users)),
-        ("ticket_comments", "/api/v2/incremental/ticket_events.json", lambda s: len(s.tickets)),
+        ("ticket_comments", "/api/v2/incremental/ticket_events.json", lambda s: len(s.comment_events)),
     ],
 )
 def test_paging_across_several_pages(sim, table, path, expected):
@@ -76,7 +76,7 @@ def test_incremental_read_returns_only_changed_records(sim):
     assert [u["id"] for u in read_all(connector, "users", user_offset)[0]] == [9002]
     assert [o["id"] for o in read_all(connector, "organizations", org_offset)[0]] == [361]
     comments, _ = read_all(connector, "ticket_comments", comment_offset)
-    assert sorted(c["body"] for c in comments) == ["First comment on 26", "a follow-up"]
+    assert sorted(c["body"] for c in comments) == [f"First comment on {new_ticket['id']}", "a follow-up"]
 
 
 def test_deleted_tickets_are_read_as_deletes_and_not_as_tickets(sim):

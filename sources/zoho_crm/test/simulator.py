@@ -38,8 +38,8 @@ class ZohoSimulator(Simulator):
     service_name = "zoho_crm"
     secret_query_params = Simulator.secret_query_params | {"client_secret", "refresh_token"}
 
-    def __init__(self, seed: int = 0, *, per_module: int = 12, **kwargs):
-        self.per_module = per_module
+    def __init__(self, seed: int = 0, *, per_module: int = 12, deleted: int = 1, **kwargs):
+        self.per_module, self.deleted_per_module = per_module, deleted
         self.per_page_cap = 200  # Zoho's maximum; tests lower it to force pages
         super().__init__(seed, **kwargs)
 
@@ -55,6 +55,9 @@ class ZohoSimulator(Simulator):
         for module in MODULE_FIELDS:
             for _ in range(self.per_module):
                 self.add_record(module)
+            # Records deleted before the first read: the delete flow has records from the start.
+            for _ in range(self.deleted_per_module):
+                self.records[module].delete(self.add_record(module)["id"])
 
     def add_record(self, module: str, **values) -> dict:
         rid = str(self.next_id("record", 5_725_767_000_000_000_001))
