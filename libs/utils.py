@@ -3,8 +3,13 @@
 Connectors return what their API returns; this module does every conversion once, for all of them.
 A value that cannot be converted raises ValueError naming the field path (`owner.tags[2].id`).
 
-Epoch timestamps: a number (or numeric string) above 1e11 is taken as milliseconds, otherwise as
-seconds (1e11 seconds is in the year 5138; 1e11 milliseconds is March 1973).
+Timestamps (the one rule; sources/interface/README.md documents it for connector authors):
+- an ISO 8601 string is parsed with its offset ('Z' allowed); without one it is UTC;
+- a number, or a numeric string, is epoch time: milliseconds when its magnitude is at least
+  EPOCH_MILLIS_THRESHOLD (1e11), otherwise seconds. 1e11 seconds is in the year 5138 and 1e11
+  milliseconds is March 1973, so every plausible instant is read right in either unit.
+Upstream reads every number as epoch seconds; APIs that send milliseconds (most JavaScript-era
+ones, and our example) would land tens of thousands of years in the future there.
 """
 
 from __future__ import annotations
@@ -86,9 +91,19 @@ def _to_bool(value, data_type: DataType, path: str) -> bool:
     raise _conversion_error(value, data_type, path)
 
 
-def _epoch_to_datetime(number: float) -> _dt.datetime:
+def epoch_to_datetime(number: float) -> _dt.datetime:
+    """Epoch milliseconds at or above EPOCH_MILLIS_THRESHOLD in magnitude, seconds below it."""
     seconds = number / 1000.0 if abs(number) >= EPOCH_MILLIS_THRESHOLD else number
     return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+
+def utc_from_iso(text: str) -> _dt.datetime:
+    """An ISO 8601 date or timestamp ('Z' allowed) as an aware UTC datetime; naive means UTC.
+    Raises ValueError for anything else."""
+    parsed = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+    return parsed.astimezone(_dt.timezone.utc)
 
 
 def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
@@ -97,14 +112,14 @@ def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
     elif isinstance(value, _dt.date):
         result = _dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        result = _epoch_to_datetime(value)
+        result = epoch_to_datetime(value)
     elif isinstance(value, str):
         text = value.strip()
         try:
-            result = _epoch_to_datetime(float(text))
+            result = epoch_to_datetime(float(text))
         except ValueError:
             try:
-                result = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+                result = utc_from_iso(text)
             except ValueError:
                 raise _conversion_error(value, data_type, path, "not ISO 8601 or epoch") from None
     else:

@@ -17,6 +17,7 @@ Each rule is proven to fail on a deliberately broken connector in tests/test_con
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -309,6 +310,18 @@ class LakeflowConnectTests:
                     assert row[key] is not None, (
                         f"{where}: a delete record lacks its primary key {key}: {record}"
                     )
+
+    def test_connector_pickles_after_a_read(self, connector):
+        """Spark pickles the connector to ship it to its workers, after the driver used it: open
+        sessions and cached tokens must not travel, and the copy must read the same records."""
+        table, where = connector.list_tables()[0], type(connector).__name__
+        records, _ = self.read_to_fixed_point(connector, table)
+        try:
+            clone = pickle.loads(pickle.dumps(connector))
+        except Exception as error:  # noqa: BLE001 - whatever pickling raises, name it
+            raise AssertionError(f"{where} does not pickle after a read: {error!r}") from error
+        again, _ = self.read_to_fixed_point(clone, table)
+        assert again == records, f"{where}: the unpickled connector reads other records"
 
     def test_every_column_holds_a_value_somewhere(self, connector):
         """Each declared column (nested fields included) is non-null in at least one record or

@@ -6,6 +6,7 @@ import datetime as _dt
 import decimal
 import json
 import random
+import requests
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,28 @@ from pyspark.sql.types import ArrayType, BinaryType, BooleanType, ByteType, Data
 from typing import Any
 
 def register_lakeflow_source(spark):
+
+    def require_options(service: str, options: dict[str, str], *names: str) -> None:
+        """One ValueError naming every missing (or blank) connection option."""
+        missing = [name for name in names if not (options.get(name) or '').strip()]
+        if missing:
+            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    class ProcessLocal:
+        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
+        process_local: dict[str, Any] = {'_session': None}
+
+        def __getstate__(self) -> dict:
+            return {**self.__dict__, **self.process_local}
+
+        def session(self) -> requests.Session:
+            if getattr(self, '_session', None) is None:
+                self._session = self.new_session()
+            return self._session
+
+        def new_session(self) -> requests.Session:
+            """The process's session; override to add auth or headers."""
+            return requests.Session()
     SCD_TYPES = ('SCD_TYPE_1', 'SCD_TYPE_2', 'APPEND_ONLY')
     SPECIAL_TABLE_KEYS = ('scd_type', 'primary_keys', 'sequence_by')
     DESTINATION_FIELDS = ('destination_catalog', 'destination_schema', 'destination_table')
@@ -168,9 +191,18 @@ def register_lakeflow_source(spark):
             return value.strip().lower() in _TRUE_STRINGS
         raise _conversion_error(value, data_type, path)
 
-    def _epoch_to_datetime(number: float) -> _dt.datetime:
+    def epoch_to_datetime(number: float) -> _dt.datetime:
+        """Epoch milliseconds at or above EPOCH_MILLIS_THRESHOLD in magnitude, seconds below it."""
         seconds = number / 1000.0 if abs(number) >= EPOCH_MILLIS_THRESHOLD else number
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+    def utc_from_iso(text: str) -> _dt.datetime:
+        """An ISO 8601 date or timestamp ('Z' allowed) as an aware UTC datetime; naive means UTC.
+    Raises ValueError for anything else."""
+        parsed = _dt.datetime.fromisoformat(text.strip().replace('Z', '+00:00'))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        return parsed.astimezone(_dt.timezone.utc)
 
     def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -178,14 +210,14 @@ def register_lakeflow_source(spark):
         elif isinstance(value, _dt.date):
             result = _dt.datetime(value.year, value.month, value.day)
         elif isinstance(value, (int, float)) and (not isinstance(value, bool)):
-            result = _epoch_to_datetime(value)
+            result = epoch_to_datetime(value)
         elif isinstance(value, str):
             text = value.strip()
             try:
-                result = _epoch_to_datetime(float(text))
+                result = epoch_to_datetime(float(text))
             except ValueError:
                 try:
-                    result = _dt.datetime.fromisoformat(text.replace('Z', '+00:00'))
+                    result = utc_from_iso(text)
                 except ValueError:
                     raise _conversion_error(value, data_type, path, 'not ISO 8601 or epoch') from None
         else:
@@ -474,14 +506,16 @@ def register_lakeflow_source(spark):
 
     class SimulatedStore:
 
-        def __init__(self, seed: int, customers: int=12, orders: int=30, events: int=25):
+        def __init__(self, seed: int, customers: int=12, orders: int=30, events: int=25, deleted: int=2):
             self.rng = random.Random(seed)
             self.tick = 0
             self.products = [self._product(i) for i in range(1, 8)]
             self.snapshot_version = 1
             self.customers = {i: self._customer(i) for i in range(1, customers + 1)}
-            self.orders = {i: self._order(i) for i in range(1, orders + 1)}
+            self.orders = {i: self._order(i) for i in range(1, orders + deleted + 1)}
             self.deleted_orders: list[dict] = []
+            for oid in range(orders + 1, orders + deleted + 1):
+                self.delete_order(oid)
             self.events = [self._event(i) for i in range(1, events + 1)]
 
         def _stamp(self) -> str:
@@ -618,8 +652,7 @@ def register_lakeflow_source(spark):
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
-            if not options.get('api_key'):
-                raise ValueError('example: the connection option api_key is required')
+            require_options('example', options, 'api_key')
             try:
                 seed = int(options.get('seed', '42'))
                 changes = int(options.get('changes', '0'))

@@ -19,6 +19,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from libs.connector_base import require_options
 from sources.example.simulated_source import SimulatedStore, example_store
 from sources.interface.lakeflow_connect import LakeflowConnect
 
@@ -81,8 +82,7 @@ EXAMPLE_DEFAULT_PAGE_SIZE = 10
 class ExampleLakeflowConnect(LakeflowConnect):
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        if not options.get("api_key"):
-            raise ValueError("example: the connection option api_key is required")
+        require_options("example", options, "api_key")
         try:
             seed = int(options.get("seed", "42"))
             changes = int(options.get("changes", "0"))

@@ -13,7 +13,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pyspark.sql import Row
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition, SimpleDataSourceStreamReader
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
@@ -22,6 +21,28 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 def register_lakeflow_source(spark):
+
+    def require_options(service: str, options: dict[str, str], *names: str) -> None:
+        """One ValueError naming every missing (or blank) connection option."""
+        missing = [name for name in names if not (options.get(name) or '').strip()]
+        if missing:
+            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    class ProcessLocal:
+        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
+        process_local: dict[str, Any] = {'_session': None}
+
+        def __getstate__(self) -> dict:
+            return {**self.__dict__, **self.process_local}
+
+        def session(self) -> requests.Session:
+            if getattr(self, '_session', None) is None:
+                self._session = self.new_session()
+            return self._session
+
+        def new_session(self) -> requests.Session:
+            """The process's session; override to add auth or headers."""
+            return requests.Session()
     _HTTP_RETRY_LOG = logging.getLogger('lakeflow.http_retry')
     _RESET_EPOCH_THRESHOLD = 1000000000
 
@@ -324,9 +345,18 @@ def register_lakeflow_source(spark):
             return value.strip().lower() in _TRUE_STRINGS
         raise _conversion_error(value, data_type, path)
 
-    def _epoch_to_datetime(number: float) -> _dt.datetime:
+    def epoch_to_datetime(number: float) -> _dt.datetime:
+        """Epoch milliseconds at or above EPOCH_MILLIS_THRESHOLD in magnitude, seconds below it."""
         seconds = number / 1000.0 if abs(number) >= EPOCH_MILLIS_THRESHOLD else number
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+    def utc_from_iso(text: str) -> _dt.datetime:
+        """An ISO 8601 date or timestamp ('Z' allowed) as an aware UTC datetime; naive means UTC.
+    Raises ValueError for anything else."""
+        parsed = _dt.datetime.fromisoformat(text.strip().replace('Z', '+00:00'))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        return parsed.astimezone(_dt.timezone.utc)
 
     def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -334,14 +364,14 @@ def register_lakeflow_source(spark):
         elif isinstance(value, _dt.date):
             result = _dt.datetime(value.year, value.month, value.day)
         elif isinstance(value, (int, float)) and (not isinstance(value, bool)):
-            result = _epoch_to_datetime(value)
+            result = epoch_to_datetime(value)
         elif isinstance(value, str):
             text = value.strip()
             try:
-                result = _epoch_to_datetime(float(text))
+                result = epoch_to_datetime(float(text))
             except ValueError:
                 try:
-                    result = _dt.datetime.fromisoformat(text.replace('Z', '+00:00'))
+                    result = utc_from_iso(text)
                 except ValueError:
                     raise _conversion_error(value, data_type, path, 'not ISO 8601 or epoch') from None
         else:
@@ -708,28 +738,23 @@ def register_lakeflow_source(spark):
     def github_timestamp(value: str) -> str:
         """A user-given date or timestamp as GitHub's `YYYY-MM-DDTHH:MM:SSZ` (UTC)."""
         try:
-            parsed = datetime.fromisoformat(value.strip().replace('Z', '+00:00'))
+            parsed = utc_from_iso(value)
         except ValueError:
             raise ValueError(f'github: start_date must be an ISO date or timestamp, got {value!r}') from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        return parsed.strftime('%Y-%m-%dT%H:%M:%SZ')
 
-    class GithubLakeflowConnect(LakeflowConnect):
+    class GithubLakeflowConnect(ProcessLocal, LakeflowConnect):
         """Connection options: `token` (secret), `base_url`. Table options: `owner`, `repo`,
     optional `start_date` (first read of incremental tables starts there)."""
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
-            token = (options.get('token') or '').strip()
-            if not token:
-                raise ValueError("github: connection option 'token' is required (a personal access token)")
-            self._token = token
+            require_options('github', options, 'token')
+            self._token = options['token'].strip()
             self.base_url = (options.get('base_url') or GITHUB_DEFAULT_BASE_URL).strip().rstrip('/')
             if urlsplit(self.base_url).scheme not in ('http', 'https'):
                 raise ValueError(f'github: base_url must be an http(s) URL, got {self.base_url!r}')
             self.retry_policy = RetryPolicy(service='github', max_sleep=3660)
-            self._session: requests.Session | None = None
 
         def list_tables(self) -> list[str]:
             return list(GITHUB_TABLES)
@@ -838,15 +863,13 @@ def register_lakeflow_source(spark):
                 return dict(start_offset) if start_offset else {}
             return {'cursor': max((r[field] for r in records))}
 
-        def _session_or_new(self) -> requests.Session:
-            if self._session is None:
-                session = requests.Session()
-                session.headers.update({'Authorization': f'Bearer {self._token}', 'Accept': 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28', 'User-Agent': 'lakeflow-community-connectors-github'})
-                self._session = session
-            return self._session
+        def new_session(self) -> requests.Session:
+            session = requests.Session()
+            session.headers.update({'Authorization': f'Bearer {self._token}', 'Accept': 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28', 'User-Agent': 'lakeflow-community-connectors-github'})
+            return session
 
         def _get(self, url: str, params: dict | None=None) -> requests.Response:
-            return request_with_retry(self._session_or_new(), 'GET', url, policy=self.retry_policy, params=params)
+            return request_with_retry(self.session(), 'GET', url, policy=self.retry_policy, params=params)
 
         def _pages(self, path: str, params: dict[str, str]) -> Iterator[dict]:
             """Items of every page, following Link rel="next" (it carries the query itself)."""
@@ -860,9 +883,4 @@ def register_lakeflow_source(spark):
                 query = None
                 if url and urlsplit(url)[:2] != origin:
                     raise ValueError(f'github: next page link leaves {self.base_url}: {url}')
-
-        def __getstate__(self) -> dict:
-            state = dict(self.__dict__)
-            state['_session'] = None
-            return state
     return register_connector(spark, GithubLakeflowConnect)

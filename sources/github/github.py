@@ -11,14 +11,15 @@ strictly newer than it, so a read with nothing new returns the offset it was giv
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from pyspark.sql.types import ArrayType, DataType, StructType
 
+from libs.connector_base import ProcessLocal, require_options
 from libs.http_retry import RetryPolicy, request_with_retry
+from libs.utils import utc_from_iso
 from sources.github.github_schemas import (
     GITHUB_COMMITS,
     GITHUB_CONTRIBUTORS,
@@ -85,34 +86,27 @@ def github_project(value: Any, data_type: DataType) -> Any:
 def github_timestamp(value: str) -> str:
     """A user-given date or timestamp as GitHub's `YYYY-MM-DDTHH:MM:SSZ` (UTC)."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = utc_from_iso(value)
     except ValueError:
         raise ValueError(
             f"github: start_date must be an ISO date or timestamp, got {value!r}"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class GithubLakeflowConnect(LakeflowConnect):
+class GithubLakeflowConnect(ProcessLocal, LakeflowConnect):
     """Connection options: `token` (secret), `base_url`. Table options: `owner`, `repo`,
     optional `start_date` (first read of incremental tables starts there)."""
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        token = (options.get("token") or "").strip()
-        if not token:
-            raise ValueError(
-                "github: connection option 'token' is required (a personal access token)"
-            )
-        self._token = token
+        require_options("github", options, "token")  # a personal access token
+        self._token = options["token"].strip()
         self.base_url = (options.get("base_url") or GITHUB_DEFAULT_BASE_URL).strip().rstrip("/")
         if urlsplit(self.base_url).scheme not in ("http", "https"):
             raise ValueError(f"github: base_url must be an http(s) URL, got {self.base_url!r}")
         # A primary rate-limit window is an hour; allow waiting out the whole of one.
         self.retry_policy = RetryPolicy(service="github", max_sleep=3660)
-        self._session: requests.Session | None = None
 
     # ----- interface ---------------------------------------------------------------------------
 
@@ -235,23 +229,21 @@ class GithubLakeflowConnect(LakeflowConnect):
             return dict(start_offset) if start_offset else {}
         return {"cursor": max(r[field] for r in records)}
 
-    def _session_or_new(self) -> requests.Session:
-        if self._session is None:
-            session = requests.Session()
-            session.headers.update(
-                {
-                    "Authorization": f"Bearer {self._token}",
-                    "Accept": "application/vnd.github+json",
-                    "X-GitHub-Api-Version": "2022-11-28",
-                    "User-Agent": "lakeflow-community-connectors-github",
-                }
-            )
-            self._session = session
-        return self._session
+    def new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers.update(
+            {
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "lakeflow-community-connectors-github",
+            }
+        )
+        return session
 
     def _get(self, url: str, params: dict | None = None) -> requests.Response:
         return request_with_retry(
-            self._session_or_new(), "GET", url, policy=self.retry_policy, params=params
+            self.session(), "GET", url, policy=self.retry_policy, params=params
         )
 
     def _pages(self, path: str, params: dict[str, str]) -> Iterator[dict]:
@@ -267,9 +259,3 @@ class GithubLakeflowConnect(LakeflowConnect):
             # Never send the token anywhere but the configured API host.
             if url and urlsplit(url)[:2] != origin:
                 raise ValueError(f"github: next page link leaves {self.base_url}: {url}")
-
-    def __getstate__(self) -> dict:
-        # Sessions hold sockets; each process (Spark worker) opens its own.
-        state = dict(self.__dict__)
-        state["_session"] = None
-        return state

@@ -13,7 +13,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pyspark.sql import Row
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition, SimpleDataSourceStreamReader
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
@@ -22,6 +21,28 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 def register_lakeflow_source(spark):
+
+    def require_options(service: str, options: dict[str, str], *names: str) -> None:
+        """One ValueError naming every missing (or blank) connection option."""
+        missing = [name for name in names if not (options.get(name) or '').strip()]
+        if missing:
+            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    class ProcessLocal:
+        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
+        process_local: dict[str, Any] = {'_session': None}
+
+        def __getstate__(self) -> dict:
+            return {**self.__dict__, **self.process_local}
+
+        def session(self) -> requests.Session:
+            if getattr(self, '_session', None) is None:
+                self._session = self.new_session()
+            return self._session
+
+        def new_session(self) -> requests.Session:
+            """The process's session; override to add auth or headers."""
+            return requests.Session()
     _HTTP_RETRY_LOG = logging.getLogger('lakeflow.http_retry')
     _RESET_EPOCH_THRESHOLD = 1000000000
 
@@ -324,9 +345,18 @@ def register_lakeflow_source(spark):
             return value.strip().lower() in _TRUE_STRINGS
         raise _conversion_error(value, data_type, path)
 
-    def _epoch_to_datetime(number: float) -> _dt.datetime:
+    def epoch_to_datetime(number: float) -> _dt.datetime:
+        """Epoch milliseconds at or above EPOCH_MILLIS_THRESHOLD in magnitude, seconds below it."""
         seconds = number / 1000.0 if abs(number) >= EPOCH_MILLIS_THRESHOLD else number
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+    def utc_from_iso(text: str) -> _dt.datetime:
+        """An ISO 8601 date or timestamp ('Z' allowed) as an aware UTC datetime; naive means UTC.
+    Raises ValueError for anything else."""
+        parsed = _dt.datetime.fromisoformat(text.strip().replace('Z', '+00:00'))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        return parsed.astimezone(_dt.timezone.utc)
 
     def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -334,14 +364,14 @@ def register_lakeflow_source(spark):
         elif isinstance(value, _dt.date):
             result = _dt.datetime(value.year, value.month, value.day)
         elif isinstance(value, (int, float)) and (not isinstance(value, bool)):
-            result = _epoch_to_datetime(value)
+            result = epoch_to_datetime(value)
         elif isinstance(value, str):
             text = value.strip()
             try:
-                result = _epoch_to_datetime(float(text))
+                result = epoch_to_datetime(float(text))
             except ValueError:
                 try:
-                    result = _dt.datetime.fromisoformat(text.replace('Z', '+00:00'))
+                    result = utc_from_iso(text)
                 except ValueError:
                     raise _conversion_error(value, data_type, path, 'not ISO 8601 or epoch') from None
         else:
@@ -678,41 +708,33 @@ def register_lakeflow_source(spark):
     HUBSPOT_TYPES: dict[str, DataType] = {'number': DoubleType(), 'datetime': TimestampType(), 'date': DateType(), 'bool': BooleanType()}
 
     def hubspot_millis(value: str) -> int:
-        parsed = datetime.fromisoformat(value.replace('Z', '+00:00'))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return int(parsed.timestamp() * 1000)
+        return int(utc_from_iso(value).timestamp() * 1000)
 
     def hubspot_flatten(item: dict) -> dict:
         """A CRM object as one flat record: its own fields plus its properties."""
         base = {k: item.get(k) for k in ('id', 'createdAt', 'updatedAt', 'archived', 'archivedAt')}
         return {**(item.get('properties') or {}), **base}
 
-    class HubspotLakeflowConnect(LakeflowConnect):
+    class HubspotLakeflowConnect(ProcessLocal, LakeflowConnect):
         """Connection options: `access_token` (a private app token, secret), optional `base_url`.
     Table options: `page_size` (at most 200) and `search_cap`, which lowers the 10,000 result
     window (tests use both)."""
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
-            if not options.get('access_token'):
-                raise ValueError("hubspot: connection option 'access_token' is required")
+            require_options('hubspot', options, 'access_token')
             self._token = options['access_token']
             self.base_url = (options.get('base_url') or 'https://api.hubapi.com').rstrip('/')
             self.retry_policy = RetryPolicy(service='hubspot', max_sleep=600)
-            self._session: requests.Session | None = None
             self._properties: dict[str, list[dict]] = {}
 
-        def __getstate__(self) -> dict:
-            state = dict(self.__dict__)
-            state['_session'] = None
-            return state
+        def new_session(self) -> requests.Session:
+            session = requests.Session()
+            session.headers['Authorization'] = f'Bearer {self._token}'
+            return session
 
         def _request(self, method: str, path: str, **kwargs) -> dict:
-            if self._session is None:
-                self._session = requests.Session()
-                self._session.headers['Authorization'] = f'Bearer {self._token}'
-            response = request_with_retry(self._session, method, f'{self.base_url}{path}', policy=self.retry_policy, **kwargs)
+            response = request_with_retry(self.session(), method, f'{self.base_url}{path}', policy=self.retry_policy, **kwargs)
             return response.json()
 
         def _check(self, table_name: str) -> None:

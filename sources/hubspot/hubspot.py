@@ -9,7 +9,6 @@ skipping the records of that instant it already read. Archived objects are read 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 import requests
@@ -24,7 +23,9 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from libs.connector_base import ProcessLocal, require_options
 from libs.http_retry import RetryPolicy, request_with_retry
+from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
 
 HUBSPOT_OBJECTS = ("contacts", "companies", "deals", "tickets")
@@ -46,10 +47,7 @@ HUBSPOT_TYPES: dict[str, DataType] = {
 
 
 def hubspot_millis(value: str) -> int:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp() * 1000)
+    return int(utc_from_iso(value).timestamp() * 1000)
 
 
 def hubspot_flatten(item: dict) -> dict:
@@ -58,32 +56,27 @@ def hubspot_flatten(item: dict) -> dict:
     return {**(item.get("properties") or {}), **base}
 
 
-class HubspotLakeflowConnect(LakeflowConnect):
+class HubspotLakeflowConnect(ProcessLocal, LakeflowConnect):
     """Connection options: `access_token` (a private app token, secret), optional `base_url`.
     Table options: `page_size` (at most 200) and `search_cap`, which lowers the 10,000 result
     window (tests use both)."""
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        if not options.get("access_token"):
-            raise ValueError("hubspot: connection option 'access_token' is required")
+        require_options("hubspot", options, "access_token")
         self._token = options["access_token"]
         self.base_url = (options.get("base_url") or "https://api.hubapi.com").rstrip("/")
         self.retry_policy = RetryPolicy(service="hubspot", max_sleep=600)
-        self._session: requests.Session | None = None
         self._properties: dict[str, list[dict]] = {}
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_session"] = None  # sockets stay in the process that opened them
-        return state
+    def new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self._token}"
+        return session
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
-        if self._session is None:
-            self._session = requests.Session()
-            self._session.headers["Authorization"] = f"Bearer {self._token}"
         response = request_with_retry(
-            self._session, method, f"{self.base_url}{path}", policy=self.retry_policy, **kwargs
+            self.session(), method, f"{self.base_url}{path}", policy=self.retry_policy, **kwargs
         )
         return response.json()
 

@@ -13,7 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pyspark.sql import Row
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition, SimpleDataSourceStreamReader
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
@@ -22,6 +22,28 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 def register_lakeflow_source(spark):
+
+    def require_options(service: str, options: dict[str, str], *names: str) -> None:
+        """One ValueError naming every missing (or blank) connection option."""
+        missing = [name for name in names if not (options.get(name) or '').strip()]
+        if missing:
+            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    class ProcessLocal:
+        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
+        process_local: dict[str, Any] = {'_session': None}
+
+        def __getstate__(self) -> dict:
+            return {**self.__dict__, **self.process_local}
+
+        def session(self) -> requests.Session:
+            if getattr(self, '_session', None) is None:
+                self._session = self.new_session()
+            return self._session
+
+        def new_session(self) -> requests.Session:
+            """The process's session; override to add auth or headers."""
+            return requests.Session()
     _HTTP_RETRY_LOG = logging.getLogger('lakeflow.http_retry')
     _RESET_EPOCH_THRESHOLD = 1000000000
 
@@ -324,9 +346,18 @@ def register_lakeflow_source(spark):
             return value.strip().lower() in _TRUE_STRINGS
         raise _conversion_error(value, data_type, path)
 
-    def _epoch_to_datetime(number: float) -> _dt.datetime:
+    def epoch_to_datetime(number: float) -> _dt.datetime:
+        """Epoch milliseconds at or above EPOCH_MILLIS_THRESHOLD in magnitude, seconds below it."""
         seconds = number / 1000.0 if abs(number) >= EPOCH_MILLIS_THRESHOLD else number
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+    def utc_from_iso(text: str) -> _dt.datetime:
+        """An ISO 8601 date or timestamp ('Z' allowed) as an aware UTC datetime; naive means UTC.
+    Raises ValueError for anything else."""
+        parsed = _dt.datetime.fromisoformat(text.strip().replace('Z', '+00:00'))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        return parsed.astimezone(_dt.timezone.utc)
 
     def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -334,14 +365,14 @@ def register_lakeflow_source(spark):
         elif isinstance(value, _dt.date):
             result = _dt.datetime(value.year, value.month, value.day)
         elif isinstance(value, (int, float)) and (not isinstance(value, bool)):
-            result = _epoch_to_datetime(value)
+            result = epoch_to_datetime(value)
         elif isinstance(value, str):
             text = value.strip()
             try:
-                result = _epoch_to_datetime(float(text))
+                result = epoch_to_datetime(float(text))
             except ValueError:
                 try:
-                    result = _dt.datetime.fromisoformat(text.replace('Z', '+00:00'))
+                    result = utc_from_iso(text)
                 except ValueError:
                     raise _conversion_error(value, data_type, path, 'not ISO 8601 or epoch') from None
         else:
@@ -687,28 +718,21 @@ def register_lakeflow_source(spark):
         return (None, None if raw is None else str(raw))
 
     def pi_after(timestamp: str) -> datetime:
-        return datetime.fromisoformat(timestamp.replace('Z', '+00:00')).astimezone(timezone.utc)
+        return utc_from_iso(timestamp)
 
-    class OsipiLakeflowConnect(LakeflowConnect):
+    class OsipiLakeflowConnect(ProcessLocal, LakeflowConnect):
         """Connection options: `base_url` (…/piwebapi), `token_url`, `client_id`, `client_secret`
     (secret), optional `scope`. Table options: `name_filter` (points by name, PI wildcards),
     `start_time`, `end_time` (PI time strings or ISO), `max_count`."""
+        process_local = {'_session': None, '_token': None, '_token_expires': 0.0}
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
-            missing = [k for k in ('base_url', 'token_url', 'client_id', 'client_secret') if not options.get(k)]
-            if missing:
-                raise ValueError(f"osipi: connection option(s) {', '.join(missing)} required")
+            require_options('osipi', options, 'base_url', 'token_url', 'client_id', 'client_secret')
             self.base_url = options['base_url'].rstrip('/')
             self.retry_policy = RetryPolicy(service='osipi', max_sleep=600)
             self._token: str | None = None
             self._token_expires = 0.0
-            self._session: requests.Session | None = None
-
-        def __getstate__(self) -> dict:
-            state = dict(self.__dict__)
-            state['_session'], state['_token'], state['_token_expires'] = (None, None, 0.0)
-            return state
 
         def _access_token(self) -> str:
             if self._token and self.retry_policy.clock() < self._token_expires - PI_TOKEN_MARGIN_SECONDS:
@@ -723,12 +747,10 @@ def register_lakeflow_source(spark):
             return self._token
 
         def _get(self, path: str, params: dict | None=None) -> dict:
-            if self._session is None:
-                self._session = requests.Session()
             for attempt in (1, 2):
                 headers = {'Authorization': f'Bearer {self._access_token()}'}
                 try:
-                    response = request_with_retry(self._session, 'GET', f'{self.base_url}{path}', policy=self.retry_policy, params=params, headers=headers)
+                    response = request_with_retry(self.session(), 'GET', f'{self.base_url}{path}', policy=self.retry_policy, params=params, headers=headers)
                     return response.json()
                 except ConnectorAuthError as error:
                     if attempt == 2 or error.status != 401:

@@ -8,10 +8,9 @@ timestamp (`startTime`, optional `endTime`), at most `max_count` per request.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import quote
 
-import requests
 from pyspark.sql.types import (
     BooleanType,
     DoubleType,
@@ -21,7 +20,9 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from libs.connector_base import ProcessLocal, require_options
 from libs.http_retry import ConnectorAuthError, RetryPolicy, request_with_retry
+from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
 
 PI_TOKEN_MARGIN_SECONDS = 60  # refresh this long before the token expires
@@ -72,31 +73,24 @@ def pi_value(raw) -> tuple[float | None, str | None]:
 
 
 def pi_after(timestamp: str) -> datetime:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return utc_from_iso(timestamp)
 
 
-class OsipiLakeflowConnect(LakeflowConnect):
+class OsipiLakeflowConnect(ProcessLocal, LakeflowConnect):
     """Connection options: `base_url` (…/piwebapi), `token_url`, `client_id`, `client_secret`
     (secret), optional `scope`. Table options: `name_filter` (points by name, PI wildcards),
     `start_time`, `end_time` (PI time strings or ISO), `max_count`."""
 
+    # The access token is per process too: a worker fetches its own.
+    process_local = {"_session": None, "_token": None, "_token_expires": 0.0}
+
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        missing = [
-            k for k in ("base_url", "token_url", "client_id", "client_secret") if not options.get(k)
-        ]
-        if missing:
-            raise ValueError(f"osipi: connection option(s) {', '.join(missing)} required")
+        require_options("osipi", options, "base_url", "token_url", "client_id", "client_secret")
         self.base_url = options["base_url"].rstrip("/")
         self.retry_policy = RetryPolicy(service="osipi", max_sleep=600)
         self._token: str | None = None
         self._token_expires = 0.0
-        self._session: requests.Session | None = None
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_session"], state["_token"], state["_token_expires"] = None, None, 0.0
-        return state
 
     # -- OAuth client credentials -------------------------------------------------------------
     def _access_token(self) -> str:
@@ -118,13 +112,11 @@ class OsipiLakeflowConnect(LakeflowConnect):
         return self._token
 
     def _get(self, path: str, params: dict | None = None) -> dict:
-        if self._session is None:
-            self._session = requests.Session()
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self._access_token()}"}
             try:
                 response = request_with_retry(
-                    self._session, "GET", f"{self.base_url}{path}", policy=self.retry_policy,
+                    self.session(), "GET", f"{self.base_url}{path}", policy=self.retry_policy,
                     params=params, headers=headers,
                 )  # fmt: skip
                 return response.json()

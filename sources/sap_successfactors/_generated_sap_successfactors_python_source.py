@@ -23,6 +23,28 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 def register_lakeflow_source(spark):
+
+    def require_options(service: str, options: dict[str, str], *names: str) -> None:
+        """One ValueError naming every missing (or blank) connection option."""
+        missing = [name for name in names if not (options.get(name) or '').strip()]
+        if missing:
+            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    class ProcessLocal:
+        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
+        process_local: dict[str, Any] = {'_session': None}
+
+        def __getstate__(self) -> dict:
+            return {**self.__dict__, **self.process_local}
+
+        def session(self) -> requests.Session:
+            if getattr(self, '_session', None) is None:
+                self._session = self.new_session()
+            return self._session
+
+        def new_session(self) -> requests.Session:
+            """The process's session; override to add auth or headers."""
+            return requests.Session()
     _HTTP_RETRY_LOG = logging.getLogger('lakeflow.http_retry')
     _RESET_EPOCH_THRESHOLD = 1000000000
 
@@ -325,9 +347,18 @@ def register_lakeflow_source(spark):
             return value.strip().lower() in _TRUE_STRINGS
         raise _conversion_error(value, data_type, path)
 
-    def _epoch_to_datetime(number: float) -> _dt.datetime:
+    def epoch_to_datetime(number: float) -> _dt.datetime:
+        """Epoch milliseconds at or above EPOCH_MILLIS_THRESHOLD in magnitude, seconds below it."""
         seconds = number / 1000.0 if abs(number) >= EPOCH_MILLIS_THRESHOLD else number
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+    def utc_from_iso(text: str) -> _dt.datetime:
+        """An ISO 8601 date or timestamp ('Z' allowed) as an aware UTC datetime; naive means UTC.
+    Raises ValueError for anything else."""
+        parsed = _dt.datetime.fromisoformat(text.strip().replace('Z', '+00:00'))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        return parsed.astimezone(_dt.timezone.utc)
 
     def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -335,14 +366,14 @@ def register_lakeflow_source(spark):
         elif isinstance(value, _dt.date):
             result = _dt.datetime(value.year, value.month, value.day)
         elif isinstance(value, (int, float)) and (not isinstance(value, bool)):
-            result = _epoch_to_datetime(value)
+            result = epoch_to_datetime(value)
         elif isinstance(value, str):
             text = value.strip()
             try:
-                result = _epoch_to_datetime(float(text))
+                result = epoch_to_datetime(float(text))
             except ValueError:
                 try:
-                    result = _dt.datetime.fromisoformat(text.replace('Z', '+00:00'))
+                    result = utc_from_iso(text)
                 except ValueError:
                     raise _conversion_error(value, data_type, path, 'not ISO 8601 or epoch') from None
         else:
@@ -694,32 +725,28 @@ def register_lakeflow_source(spark):
 
     def sf_iso(value: str, option: str) -> str:
         try:
-            parsed = datetime.fromisoformat(value.strip().replace('Z', '+00:00'))
+            parsed = utc_from_iso(value)
         except ValueError:
             raise ValueError(f'sap_successfactors: {option} must be an ISO date, got {value!r}') from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        return parsed.strftime('%Y-%m-%dT%H:%M:%SZ')
 
-    class SapSuccessfactorsLakeflowConnect(LakeflowConnect):
+    class SapSuccessfactorsLakeflowConnect(ProcessLocal, LakeflowConnect):
         """Connection options: `api_url`, `company_id`, `username`, `api_key` (secret).
     Table options: `start_date`, `end_date` (ISO), `entity_type` (read another entity set with the
     table's schema, e.g. a custom MDF object)."""
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
-            missing = [k for k in ('api_url', 'company_id', 'username', 'api_key') if not options.get(k)]
-            if missing:
-                raise ValueError(f"sap_successfactors: connection option(s) {', '.join(missing)} required")
+            require_options('sap_successfactors', options, 'api_url', 'company_id', 'username', 'api_key')
             self.api_url = options['api_url'].rstrip('/')
             self._auth = (f"{options['username']}@{options['company_id']}", options['api_key'])
             self.retry_policy = RetryPolicy(service='sap_successfactors', max_sleep=600)
-            self._session: requests.Session | None = None
 
-        def __getstate__(self) -> dict:
-            state = dict(self.__dict__)
-            state['_session'] = None
-            return state
+        def new_session(self) -> requests.Session:
+            session = requests.Session()
+            session.auth = self._auth
+            session.headers['Accept'] = 'application/json'
+            return session
 
         def list_tables(self) -> list[str]:
             return list(SF_ENTITIES)
@@ -737,11 +764,7 @@ def register_lakeflow_source(spark):
             return {'primary_keys': keys, 'cursor_field': SF_CURSOR, 'ingestion_type': 'cdc'}
 
         def _get(self, url: str, params: dict | None) -> dict:
-            if self._session is None:
-                self._session = requests.Session()
-                self._session.auth = self._auth
-                self._session.headers['Accept'] = 'application/json'
-            response = request_with_retry(self._session, 'GET', url, policy=self.retry_policy, params=params)
+            response = request_with_retry(self.session(), 'GET', url, policy=self.retry_policy, params=params)
             return response.json()
 
         def read_table(self, table_name, start_offset, table_options):

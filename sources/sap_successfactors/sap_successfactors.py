@@ -23,7 +23,9 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from libs.connector_base import ProcessLocal, require_options
 from libs.http_retry import RetryPolicy, request_with_retry
+from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
 
 SF_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -79,39 +81,33 @@ def sf_parse_value(value):
 
 def sf_iso(value: str, option: str) -> str:
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = utc_from_iso(value)
     except ValueError:
         raise ValueError(
             f"sap_successfactors: {option} must be an ISO date, got {value!r}"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SapSuccessfactorsLakeflowConnect(LakeflowConnect):
+class SapSuccessfactorsLakeflowConnect(ProcessLocal, LakeflowConnect):
     """Connection options: `api_url`, `company_id`, `username`, `api_key` (secret).
     Table options: `start_date`, `end_date` (ISO), `entity_type` (read another entity set with the
     table's schema, e.g. a custom MDF object)."""
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        missing = [
-            k for k in ("api_url", "company_id", "username", "api_key") if not options.get(k)
-        ]
-        if missing:
-            raise ValueError(
-                f"sap_successfactors: connection option(s) {', '.join(missing)} required"
-            )
+        require_options(
+            "sap_successfactors", options, "api_url", "company_id", "username", "api_key"
+        )
         self.api_url = options["api_url"].rstrip("/")
         self._auth = (f"{options['username']}@{options['company_id']}", options["api_key"])
         self.retry_policy = RetryPolicy(service="sap_successfactors", max_sleep=600)
-        self._session: requests.Session | None = None
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_session"] = None  # sockets stay in the process that opened them
-        return state
+    def new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.auth = self._auth
+        session.headers["Accept"] = "application/json"
+        return session
 
     def list_tables(self) -> list[str]:
         return list(SF_ENTITIES)
@@ -131,12 +127,8 @@ class SapSuccessfactorsLakeflowConnect(LakeflowConnect):
         return {"primary_keys": keys, "cursor_field": SF_CURSOR, "ingestion_type": "cdc"}
 
     def _get(self, url: str, params: dict | None) -> dict:
-        if self._session is None:
-            self._session = requests.Session()
-            self._session.auth = self._auth
-            self._session.headers["Accept"] = "application/json"
         response = request_with_retry(
-            self._session, "GET", url, policy=self.retry_policy, params=params
+            self.session(), "GET", url, policy=self.retry_policy, params=params
         )
         return response.json()
 

@@ -13,7 +13,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pyspark.sql import Row
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition, SimpleDataSourceStreamReader
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
@@ -22,6 +21,28 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 def register_lakeflow_source(spark):
+
+    def require_options(service: str, options: dict[str, str], *names: str) -> None:
+        """One ValueError naming every missing (or blank) connection option."""
+        missing = [name for name in names if not (options.get(name) or '').strip()]
+        if missing:
+            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    class ProcessLocal:
+        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
+        process_local: dict[str, Any] = {'_session': None}
+
+        def __getstate__(self) -> dict:
+            return {**self.__dict__, **self.process_local}
+
+        def session(self) -> requests.Session:
+            if getattr(self, '_session', None) is None:
+                self._session = self.new_session()
+            return self._session
+
+        def new_session(self) -> requests.Session:
+            """The process's session; override to add auth or headers."""
+            return requests.Session()
     _HTTP_RETRY_LOG = logging.getLogger('lakeflow.http_retry')
     _RESET_EPOCH_THRESHOLD = 1000000000
 
@@ -324,9 +345,18 @@ def register_lakeflow_source(spark):
             return value.strip().lower() in _TRUE_STRINGS
         raise _conversion_error(value, data_type, path)
 
-    def _epoch_to_datetime(number: float) -> _dt.datetime:
+    def epoch_to_datetime(number: float) -> _dt.datetime:
+        """Epoch milliseconds at or above EPOCH_MILLIS_THRESHOLD in magnitude, seconds below it."""
         seconds = number / 1000.0 if abs(number) >= EPOCH_MILLIS_THRESHOLD else number
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+    def utc_from_iso(text: str) -> _dt.datetime:
+        """An ISO 8601 date or timestamp ('Z' allowed) as an aware UTC datetime; naive means UTC.
+    Raises ValueError for anything else."""
+        parsed = _dt.datetime.fromisoformat(text.strip().replace('Z', '+00:00'))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        return parsed.astimezone(_dt.timezone.utc)
 
     def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -334,14 +364,14 @@ def register_lakeflow_source(spark):
         elif isinstance(value, _dt.date):
             result = _dt.datetime(value.year, value.month, value.day)
         elif isinstance(value, (int, float)) and (not isinstance(value, bool)):
-            result = _epoch_to_datetime(value)
+            result = epoch_to_datetime(value)
         elif isinstance(value, str):
             text = value.strip()
             try:
-                result = _epoch_to_datetime(float(text))
+                result = epoch_to_datetime(float(text))
             except ValueError:
                 try:
-                    result = _dt.datetime.fromisoformat(text.replace('Z', '+00:00'))
+                    result = utc_from_iso(text)
                 except ValueError:
                     raise _conversion_error(value, data_type, path, 'not ISO 8601 or epoch') from None
         else:
@@ -677,29 +707,26 @@ def register_lakeflow_source(spark):
     ZENDESK_CURSOR_EXPORTS = {'tickets': ('/api/v2/incremental/tickets/cursor.json', 'tickets'), 'users': ('/api/v2/incremental/users/cursor.json', 'users')}
 
     def zendesk_epoch(value: str) -> int:
-        return int(datetime.fromisoformat(value.replace('Z', '+00:00')).timestamp())
+        return int(utc_from_iso(value).timestamp())
 
     def zendesk_project(record: dict, schema: StructType) -> dict:
         return {name: record.get(name) for name in schema.fieldNames()}
 
-    class ZendeskLakeflowConnect(LakeflowConnect):
+    class ZendeskLakeflowConnect(ProcessLocal, LakeflowConnect):
         """Connection options: `subdomain`, `email`, `api_token` (secret), optional `base_url`.
     Table option: `start_time` (epoch seconds) where the first export starts (default 0)."""
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
-            missing = [k for k in ('subdomain', 'email', 'api_token') if not options.get(k)]
-            if missing:
-                raise ValueError(f"zendesk: connection option(s) {', '.join(missing)} required")
+            require_options('zendesk', options, 'subdomain', 'email', 'api_token')
             self.base_url = (options.get('base_url') or f"https://{options['subdomain']}.zendesk.com").rstrip('/')
             self._auth = (f"{options['email']}/token", options['api_token'])
             self.retry_policy = RetryPolicy(service='zendesk', max_sleep=600)
-            self._session: requests.Session | None = None
 
-        def __getstate__(self) -> dict:
-            state = dict(self.__dict__)
-            state['_session'] = None
-            return state
+        def new_session(self) -> requests.Session:
+            session = requests.Session()
+            session.auth = self._auth
+            return session
 
         def list_tables(self) -> list[str]:
             return list(ZENDESK_SCHEMAS)
@@ -717,11 +744,8 @@ def register_lakeflow_source(spark):
             return {k: list(v) if isinstance(v, list) else v for k, v in ZENDESK_METADATA[table_name].items()}
 
         def _get(self, path: str, params: dict) -> dict:
-            if self._session is None:
-                self._session = requests.Session()
-                self._session.auth = self._auth
             url = path if path.startswith('http') else f'{self.base_url}{path}'
-            response = request_with_retry(self._session, 'GET', url, policy=self.retry_policy, params=params)
+            response = request_with_retry(self.session(), 'GET', url, policy=self.retry_policy, params=params)
             return response.json()
 
         @staticmethod

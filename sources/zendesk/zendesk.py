@@ -10,7 +10,6 @@ the ticket export with status "deleted" and is read as a delete. Basic auth
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import requests
@@ -24,7 +23,9 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from libs.connector_base import ProcessLocal, require_options
 from libs.http_retry import RetryPolicy, request_with_retry
+from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
 
 ZENDESK_PAGE_SIZE = 1000  # the cursor exports' maximum per_page
@@ -102,33 +103,30 @@ ZENDESK_CURSOR_EXPORTS = {
 
 
 def zendesk_epoch(value: str) -> int:
-    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    return int(utc_from_iso(value).timestamp())
 
 
 def zendesk_project(record: dict, schema: StructType) -> dict:
     return {name: record.get(name) for name in schema.fieldNames()}
 
 
-class ZendeskLakeflowConnect(LakeflowConnect):
+class ZendeskLakeflowConnect(ProcessLocal, LakeflowConnect):
     """Connection options: `subdomain`, `email`, `api_token` (secret), optional `base_url`.
     Table option: `start_time` (epoch seconds) where the first export starts (default 0)."""
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        missing = [k for k in ("subdomain", "email", "api_token") if not options.get(k)]
-        if missing:
-            raise ValueError(f"zendesk: connection option(s) {', '.join(missing)} required")
+        require_options("zendesk", options, "subdomain", "email", "api_token")
         self.base_url = (
             options.get("base_url") or f"https://{options['subdomain']}.zendesk.com"
         ).rstrip("/")
         self._auth = (f"{options['email']}/token", options["api_token"])
         self.retry_policy = RetryPolicy(service="zendesk", max_sleep=600)
-        self._session: requests.Session | None = None
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_session"] = None  # sockets stay in the process that opened them
-        return state
+    def new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.auth = self._auth
+        return session
 
     def list_tables(self) -> list[str]:
         return list(ZENDESK_SCHEMAS)
@@ -152,12 +150,9 @@ class ZendeskLakeflowConnect(LakeflowConnect):
 
     # -- reading ---------------------------------------------------------------------------------
     def _get(self, path: str, params: dict) -> dict:
-        if self._session is None:
-            self._session = requests.Session()
-            self._session.auth = self._auth
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         response = request_with_retry(
-            self._session, "GET", url, policy=self.retry_policy, params=params
+            self.session(), "GET", url, policy=self.retry_policy, params=params
         )
         return response.json()
 

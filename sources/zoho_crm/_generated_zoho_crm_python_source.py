@@ -22,6 +22,28 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 def register_lakeflow_source(spark):
+
+    def require_options(service: str, options: dict[str, str], *names: str) -> None:
+        """One ValueError naming every missing (or blank) connection option."""
+        missing = [name for name in names if not (options.get(name) or '').strip()]
+        if missing:
+            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    class ProcessLocal:
+        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
+        process_local: dict[str, Any] = {'_session': None}
+
+        def __getstate__(self) -> dict:
+            return {**self.__dict__, **self.process_local}
+
+        def session(self) -> requests.Session:
+            if getattr(self, '_session', None) is None:
+                self._session = self.new_session()
+            return self._session
+
+        def new_session(self) -> requests.Session:
+            """The process's session; override to add auth or headers."""
+            return requests.Session()
     _HTTP_RETRY_LOG = logging.getLogger('lakeflow.http_retry')
     _RESET_EPOCH_THRESHOLD = 1000000000
 
@@ -324,9 +346,18 @@ def register_lakeflow_source(spark):
             return value.strip().lower() in _TRUE_STRINGS
         raise _conversion_error(value, data_type, path)
 
-    def _epoch_to_datetime(number: float) -> _dt.datetime:
+    def epoch_to_datetime(number: float) -> _dt.datetime:
+        """Epoch milliseconds at or above EPOCH_MILLIS_THRESHOLD in magnitude, seconds below it."""
         seconds = number / 1000.0 if abs(number) >= EPOCH_MILLIS_THRESHOLD else number
         return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+    def utc_from_iso(text: str) -> _dt.datetime:
+        """An ISO 8601 date or timestamp ('Z' allowed) as an aware UTC datetime; naive means UTC.
+    Raises ValueError for anything else."""
+        parsed = _dt.datetime.fromisoformat(text.strip().replace('Z', '+00:00'))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        return parsed.astimezone(_dt.timezone.utc)
 
     def _to_timestamp(value, data_type: DataType, path: str) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -334,14 +365,14 @@ def register_lakeflow_source(spark):
         elif isinstance(value, _dt.date):
             result = _dt.datetime(value.year, value.month, value.day)
         elif isinstance(value, (int, float)) and (not isinstance(value, bool)):
-            result = _epoch_to_datetime(value)
+            result = epoch_to_datetime(value)
         elif isinstance(value, str):
             text = value.strip()
             try:
-                result = _epoch_to_datetime(float(text))
+                result = epoch_to_datetime(float(text))
             except ValueError:
                 try:
-                    result = _dt.datetime.fromisoformat(text.replace('Z', '+00:00'))
+                    result = utc_from_iso(text)
                 except ValueError:
                     raise _conversion_error(value, data_type, path, 'not ISO 8601 or epoch') from None
         else:
@@ -673,7 +704,8 @@ def register_lakeflow_source(spark):
         raise RuntimeError(f'{table_name}: the offset still moved after {max_calls} reads')
     ZOHO_TOKEN_MARGIN_SECONDS = 60
 
-    class ZohoTokenManager:
+    class ZohoTokenManager(ProcessLocal):
+        process_local = {'_token': None, '_expires': 0.0}
 
         def __init__(self, accounts_url: str, client_id: str, client_secret: str, refresh_token: str, policy: RetryPolicy):
             self.token_url = f"{accounts_url.rstrip('/')}/oauth/v2/token"
@@ -681,9 +713,6 @@ def register_lakeflow_source(spark):
             self.policy = policy
             self._token: str | None = None
             self._expires = 0.0
-
-        def __getstate__(self) -> dict:
-            return {**self.__dict__, '_token': None, '_expires': 0.0}
 
         def token(self) -> str:
             if self._token and self.policy.clock() < self._expires - ZOHO_TOKEN_MARGIN_SECONDS:
@@ -699,25 +728,19 @@ def register_lakeflow_source(spark):
             self._token = None
     ZOHO_PER_PAGE = 200
 
-    class ZohoClient:
+    class ZohoClient(ProcessLocal):
 
         def __init__(self, api_url: str, tokens: ZohoTokenManager, policy: RetryPolicy):
             self.api_url = api_url.rstrip('/')
             self.tokens = tokens
             self.policy = policy
-            self._session: requests.Session | None = None
-
-        def __getstate__(self) -> dict:
-            return {**self.__dict__, '_session': None}
 
         def get(self, path: str, params: dict | None=None, headers: dict | None=None) -> dict:
             """The JSON body, or {} for Zoho's 204 No Content (no records)."""
-            if self._session is None:
-                self._session = requests.Session()
             for attempt in (1, 2):
                 auth = {'Authorization': f'Zoho-oauthtoken {self.tokens.token()}', **(headers or {})}
                 try:
-                    response = request_with_retry(self._session, 'GET', f'{self.api_url}{path}', policy=self.policy, params=params, headers=auth)
+                    response = request_with_retry(self.session(), 'GET', f'{self.api_url}{path}', policy=self.policy, params=params, headers=auth)
                 except ConnectorAuthError as error:
                     if attempt == 2 or error.status != 401:
                         raise
@@ -762,7 +785,7 @@ def register_lakeflow_source(spark):
         return value
 
     def zoho_instant(value: str) -> datetime:
-        return datetime.fromisoformat(value.replace('Z', '+00:00'))
+        return utc_from_iso(value)
 
     class ZohoCrmLakeflowConnect(LakeflowConnect):
         """Connection options: `client_id`, `client_secret` (secret), `refresh_token` (secret),
@@ -771,9 +794,7 @@ def register_lakeflow_source(spark):
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
-            missing = [k for k in ('client_id', 'client_secret', 'refresh_token') if not options.get(k)]
-            if missing:
-                raise ValueError(f"zoho_crm: connection option(s) {', '.join(missing)} required")
+            require_options('zoho_crm', options, 'client_id', 'client_secret', 'refresh_token')
             self.retry_policy = RetryPolicy(service='zoho_crm', max_sleep=600)
             tokens = ZohoTokenManager(options.get('accounts_url') or 'https://accounts.zoho.com', options['client_id'], options['client_secret'], options['refresh_token'], self.retry_policy)
             self.client = ZohoClient(options.get('api_url') or 'https://www.zohoapis.com', tokens, self.retry_policy)

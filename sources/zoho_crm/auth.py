@@ -6,12 +6,15 @@ The exchange happens at the accounts server of the account's data centre (accoun
 
 from __future__ import annotations
 
+from libs.connector_base import ProcessLocal
 from libs.http_retry import ConnectorAuthError, RetryPolicy, request_with_retry
 
 ZOHO_TOKEN_MARGIN_SECONDS = 60
 
 
-class ZohoTokenManager:
+class ZohoTokenManager(ProcessLocal):
+    process_local = {"_token": None, "_expires": 0.0}  # each process exchanges its own
+
     def __init__(self, accounts_url: str, client_id: str, client_secret: str, refresh_token: str,
                  policy: RetryPolicy):  # fmt: skip
         self.token_url = f"{accounts_url.rstrip('/')}/oauth/v2/token"
@@ -20,9 +23,6 @@ class ZohoTokenManager:
         self.policy = policy
         self._token: str | None = None
         self._expires = 0.0
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_token": None, "_expires": 0.0}
 
     def token(self) -> str:
         if self._token and self.policy.clock() < self._expires - ZOHO_TOKEN_MARGIN_SECONDS:

@@ -4,33 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import requests
-
+from libs.connector_base import ProcessLocal
 from libs.http_retry import ConnectorAuthError, RetryPolicy, request_with_retry
 from sources.zoho_crm.auth import ZohoTokenManager
 
 ZOHO_PER_PAGE = 200  # the records API's maximum
 
 
-class ZohoClient:
+class ZohoClient(ProcessLocal):
     def __init__(self, api_url: str, tokens: ZohoTokenManager, policy: RetryPolicy):
         self.api_url = api_url.rstrip("/")
         self.tokens = tokens
         self.policy = policy
-        self._session: requests.Session | None = None
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_session": None}
 
     def get(self, path: str, params: dict | None = None, headers: dict | None = None) -> dict:
         """The JSON body, or {} for Zoho's 204 No Content (no records)."""
-        if self._session is None:
-            self._session = requests.Session()
         for attempt in (1, 2):
             auth = {"Authorization": f"Zoho-oauthtoken {self.tokens.token()}", **(headers or {})}
             try:
                 response = request_with_retry(
-                    self._session, "GET", f"{self.api_url}{path}", policy=self.policy,
+                    self.session(), "GET", f"{self.api_url}{path}", policy=self.policy,
                     params=params, headers=auth,
                 )  # fmt: skip
             except ConnectorAuthError as error:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from libs.connector_base import require_options
 from libs.http_retry import RetryPolicy
+from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
 from sources.zoho_crm.auth import ZohoTokenManager
 from sources.zoho_crm.client import ZohoClient
@@ -17,7 +19,7 @@ from sources.zoho_crm.schemas import zoho_fields, zoho_modules, zoho_schema, zoh
 
 
 def zoho_instant(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return utc_from_iso(value)
 
 
 class ZohoCrmLakeflowConnect(LakeflowConnect):
@@ -27,9 +29,7 @@ class ZohoCrmLakeflowConnect(LakeflowConnect):
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        missing = [k for k in ("client_id", "client_secret", "refresh_token") if not options.get(k)]
-        if missing:
-            raise ValueError(f"zoho_crm: connection option(s) {', '.join(missing)} required")
+        require_options("zoho_crm", options, "client_id", "client_secret", "refresh_token")
         self.retry_policy = RetryPolicy(service="zoho_crm", max_sleep=600)
         tokens = ZohoTokenManager(
             options.get("accounts_url") or "https://accounts.zoho.com",

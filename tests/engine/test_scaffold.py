@@ -21,7 +21,9 @@ def test_a_scaffolded_connector_merges_stages_and_passes_its_generated_test(tmp_
     ran = box.ran("merge:acme_widgets", "stage:acme_widgets")
     assert ran == {"merge:acme_widgets", "stage:acme_widgets"}
     generated = box.root / "sources/acme_widgets/_generated_acme_widgets_python_source.py"
-    assert "class AcmeWidgetsLakeflowConnect(LakeflowConnect)" in generated.read_text()
+    assert (
+        "class AcmeWidgetsLakeflowConnect(ProcessLocal, LakeflowConnect)" in generated.read_text()
+    )
     assert (box.root / "build/stage/acme_widgets/ingest.py").is_file()
     sessions = subprocess.run(
         [sys.executable, "-m", "nox", "-l"],

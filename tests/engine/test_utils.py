@@ -24,7 +24,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from libs.utils import parse_value, record_to_row
+from libs.utils import EPOCH_MILLIS_THRESHOLD, parse_value, record_to_row, utc_from_iso
 
 UTC = dt.timezone.utc
 
@@ -119,3 +119,37 @@ def test_a_null_in_a_non_nullable_field_is_an_error():
 def test_bad_values_raise_value_error(value, data_type):
     with pytest.raises(ValueError, match="at field 'f'"):
         parse_value(value, data_type, "f")
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        (1_700_000_000, dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),  # seconds
+        (1_700_000_000_000, dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),  # milliseconds
+        (EPOCH_MILLIS_THRESHOLD - 1, dt.datetime(5138, 11, 16, 9, 46, 39, tzinfo=UTC)),  # seconds
+        (EPOCH_MILLIS_THRESHOLD, dt.datetime(1973, 3, 3, 9, 46, 40, tzinfo=UTC)),  # milliseconds
+        (-1_000, dt.datetime(1969, 12, 31, 23, 43, 20, tzinfo=UTC)),  # seconds before 1970
+    ],
+)
+def test_epoch_numbers_are_seconds_below_the_threshold_and_milliseconds_from_it(number, expected):
+    assert parse_value(number, TimestampType()) == expected
+    assert parse_value(str(number), TimestampType()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-02-03T04:05:06Z", dt.datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)),
+        ("2024-02-03T06:05:06+02:00", dt.datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)),
+        ("2024-02-03T04:05:06", dt.datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)),  # naive is UTC
+        (" 2024-02-03 ", dt.datetime(2024, 2, 3, tzinfo=UTC)),
+    ],
+)
+def test_utc_from_iso(text, expected):
+    parsed = utc_from_iso(text)
+    assert parsed == expected and parsed.utcoffset() == dt.timedelta(0)
+
+
+def test_utc_from_iso_refuses_what_is_not_iso():
+    with pytest.raises(ValueError):
+        utc_from_iso("last week")

@@ -29,6 +29,14 @@ class SimClock:
         self.step = step
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict:
+        # Connectors holding an injected clock are pickled in tests as Spark would ship them: the
+        # copy starts at the same simulated time with a lock of its own.
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+
     def now(self) -> datetime:
         with self._lock:
             return self._now

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 
+from libs.utils import record_to_row
 from sources.example.example import ExampleLakeflowConnect
-from sources.example.simulated_source import example_store, reset_example_stores
+from sources.example.simulated_source import EXAMPLE_EPOCH, example_store, reset_example_stores
 from sources.interface.lakeflow_connect import read_to_fixed_point
 from tests.connector_suite import LakeflowConnectTests
 
@@ -90,8 +92,18 @@ def test_snapshot_is_reread_only_when_the_data_changes(options):
     assert len(again) == 7 and again[1]["name"] == "renamed"
 
 
+def test_event_times_are_epoch_milliseconds_read_by_the_one_timestamp_rule(options):
+    connector = ExampleLakeflowConnect(options)
+    events, _ = read_all(connector, "events")
+    schema = connector.get_table_schema("events", {})
+    for event in events:
+        assert isinstance(event["occurred_at"], int) and event["occurred_at"] >= 1e11  # millis
+        row = record_to_row(event, schema)
+        assert row.occurred_at == EXAMPLE_EPOCH + timedelta(seconds=event["event_id"] * 37)
+
+
 def test_missing_api_key_is_a_clear_error():
-    with pytest.raises(ValueError, match="api_key is required"):
+    with pytest.raises(ValueError, match="api_key required"):
         ExampleLakeflowConnect({"seed": "1"})
 
 

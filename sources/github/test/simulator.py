@@ -59,6 +59,10 @@ class GithubSimulator(Simulator):
         self.rate_limit = 5000
         super().__init__(seed, **kwargs)
 
+    def connection_options(self) -> dict[str, str]:
+        """The connection options of a connector that reads this simulator."""
+        return {"token": TOKEN, "base_url": self.url}
+
     # ----- seeded data -------------------------------------------------------------------------
 
     def seed_data(self) -> None:

@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from sources.github.test.simulator import TOKEN, GithubSimulator
+from sources.github.test.simulator import GithubSimulator
 from tools.lakeflow.spark_check import SparkCase
 
 OWNER, REPO = "octo-org", "hello-world"
@@ -22,7 +22,7 @@ def spark_case():
             return {}
 
         yield SparkCase(
-            options={"token": TOKEN, "base_url": sim.url},
+            options=sim.connection_options(),
             table_options={table: {"owner": OWNER, "repo": REPO} for table in TABLES},
             change=change,
         )

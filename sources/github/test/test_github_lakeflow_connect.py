@@ -2,43 +2,29 @@
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
 
 from libs.http_retry import ConnectorAuthError, ConnectorHttpError
-from sources.github.github import GithubLakeflowConnect
+from sources.github.github import GITHUB_TABLES, GithubLakeflowConnect
 from sources.github.test.simulator import TOKEN, GithubSimulator
+from sources.interface.lakeflow_connect import read_to_fixed_point
+from tests.connector_suite import LakeflowConnectTests, simulator_fixtures
 
 OWNER, REPO = "octo-org", "hello-world"
 TABLE_OPTIONS = {"owner": OWNER, "repo": REPO}
 REPO_PATH = f"/repos/{OWNER}/{REPO}"
 
-
-@pytest.fixture
-def sim():
-    with GithubSimulator(seed=7) as running:
-        yield running
+sim, make_connector = simulator_fixtures(GithubSimulator, GithubLakeflowConnect, seed=7)
 
 
-def make_connector(sim: GithubSimulator, token: str = TOKEN) -> GithubLakeflowConnect:
-    connector = GithubLakeflowConnect({"token": token, "base_url": sim.url})
-    # Waiting moves the simulator's clock instead of real time.
-    connector.retry_policy.sleep = sim.clock.sleep
-    connector.retry_policy.clock = sim.clock.time
-    return connector
+class TestGithubConnector(LakeflowConnectTests):
+    """The shared suite, against the simulator."""
+
+    table_options = {table: TABLE_OPTIONS for table in GITHUB_TABLES}
 
 
-def read_until_stable(connector, table, offset=None, options=TABLE_OPTIONS, max_calls=10):
-    """All records from `offset` on, calling read_table until the offset stops moving."""
-    records = []
-    for _ in range(max_calls):
-        rows, new_offset = connector.read_table(table, offset, options)
-        records.extend(rows)
-        if new_offset == offset:
-            return records, offset
-        offset = new_offset
-    raise AssertionError(f"{table}: offset never settled within {max_calls} calls")
+def read_until_stable(connector, table, offset=None, options=TABLE_OPTIONS):
+    return read_to_fixed_point(connector, table, offset, options, max_calls=10)
 
 
 def page_numbers(sim, path):
@@ -55,9 +41,9 @@ def page_numbers(sim, path):
         ("contributors", f"{REPO_PATH}/contributors", lambda s: {r["id"] for r in s.contributors}),
     ],
 )
-def test_paging_follows_link_next_across_pages(sim, table, path, expected_keys):
+def test_paging_follows_link_next_across_pages(sim, table, path, expected_keys, make_connector):
     sim.max_per_page = 3
-    connector = make_connector(sim)
+    connector = make_connector()
     records, _ = read_until_stable(connector, table)
     key = "sha" if table == "commits" else "id"
     keys = [r[key] for r in records]
@@ -69,8 +55,8 @@ def test_paging_follows_link_next_across_pages(sim, table, path, expected_keys):
     assert all(r["repository_owner"] == OWNER and r["repository_name"] == REPO for r in records)
 
 
-def test_issues_exclude_pull_requests_and_match_the_schema(sim):
-    connector = make_connector(sim)
+def test_issues_exclude_pull_requests_and_match_the_schema(sim, make_connector):
+    connector = make_connector()
     records, offset = read_until_stable(connector, "issues")
     pull_numbers = {p["number"] for p in sim.pulls}
     assert pull_numbers and not pull_numbers & {r["number"] for r in records}
@@ -86,8 +72,8 @@ def test_issues_exclude_pull_requests_and_match_the_schema(sim):
     )
 
 
-def test_issues_incremental_read_returns_only_changed(sim):
-    connector = make_connector(sim)
+def test_issues_incremental_read_returns_only_changed(sim, make_connector):
+    connector = make_connector()
     _, offset = read_until_stable(connector, "issues")
     numbers = sorted(i["number"] for i in sim.issues)
     sim.update_issue(numbers[0], title="edited title")
@@ -108,9 +94,9 @@ def test_issues_incremental_read_returns_only_changed(sim):
     assert list(again) == [] and same == next_offset
 
 
-def test_pull_requests_incremental_stops_at_the_cursor(sim):
+def test_pull_requests_incremental_stops_at_the_cursor(sim, make_connector):
     sim.max_per_page = 3
-    connector = make_connector(sim)
+    connector = make_connector()
     _, offset = read_until_stable(connector, "pull_requests")
     numbers = sorted(p["number"] for p in sim.pulls)
     sim.update_pull(numbers[2], state="closed")
@@ -125,8 +111,8 @@ def test_pull_requests_incremental_stops_at_the_cursor(sim):
     assert sim.log[0].arg("direction") == "desc"
 
 
-def test_issue_comments_incremental_and_issue_number(sim):
-    connector = make_connector(sim)
+def test_issue_comments_incremental_and_issue_number(sim, make_connector):
+    connector = make_connector()
     records, offset = read_until_stable(connector, "issue_comments")
     assert all(r["issue_url"].endswith(f"/issues/{r['issue_number']}") for r in records)
     target = sorted(c["id"] for c in sim.comments)[3]
@@ -142,8 +128,8 @@ def test_issue_comments_incremental_and_issue_number(sim):
     assert rows[1]["issue_number"] == issue_number
 
 
-def test_commits_append_only_new(sim):
-    connector = make_connector(sim)
+def test_commits_append_only_new(sim, make_connector):
+    connector = make_connector()
     records, offset = read_until_stable(connector, "commits")
     assert [r["committed_at"] for r in records] == sorted(r["committed_at"] for r in records)
     first, second = sim.add_commit("one"), sim.add_commit("two")
@@ -154,8 +140,8 @@ def test_commits_append_only_new(sim):
     assert next_offset == {"cursor": second["commit"]["committer"]["date"]}
 
 
-def test_start_date_limits_the_first_read(sim):
-    connector = make_connector(sim)
+def test_start_date_limits_the_first_read(sim, make_connector):
+    connector = make_connector()
     options = {**TABLE_OPTIONS, "start_date": "2024-01-01"}
     records, _ = read_until_stable(connector, "issues", options=options)
     expected = {i["id"] for i in sim.issues if i["updated_at"] > "2024-01-01T00:00:00Z"}
@@ -163,8 +149,8 @@ def test_start_date_limits_the_first_read(sim):
     assert sim.requests_to(f"{REPO_PATH}/issues")[0].arg("since") == "2024-01-01T00:00:00Z"
 
 
-def test_snapshot_tables_see_deletions(sim):
-    connector = make_connector(sim)
+def test_snapshot_tables_see_deletions(sim, make_connector):
+    connector = make_connector()
     before, offset = read_until_stable(connector, "contributors")
     assert offset == {"snapshot": "complete"}
     gone = before[0]["login"]
@@ -178,9 +164,9 @@ def test_snapshot_tables_see_deletions(sim):
     assert repo[0]["owner"]["login"] == OWNER and repo[0]["license"]["spdx_id"] == "Apache-2.0"
 
 
-def test_429_with_retry_after_is_recovered(sim):
+def test_429_with_retry_after_is_recovered(sim, make_connector):
     sim.max_per_page = 5
-    connector = make_connector(sim)
+    connector = make_connector()
     start = sim.clock.time()
     sim.fail_next(status=429, retry_after=30, times=2, path=f"{REPO_PATH}/issues")
     records, _ = read_until_stable(connector, "issues")
@@ -189,8 +175,8 @@ def test_429_with_retry_after_is_recovered(sim):
     assert sim.clock.time() - start == 60
 
 
-def test_secondary_rate_limit_403_with_retry_after_is_recovered(sim):
-    connector = make_connector(sim)
+def test_secondary_rate_limit_403_with_retry_after_is_recovered(sim, make_connector):
+    connector = make_connector()
     sim.fail_next(
         status=403,
         retry_after=45,
@@ -202,9 +188,9 @@ def test_secondary_rate_limit_403_with_retry_after_is_recovered(sim):
     assert sim.log[0].status == 403
 
 
-def test_primary_rate_limit_waits_for_reset(sim):
+def test_primary_rate_limit_waits_for_reset(sim, make_connector):
     sim.max_per_page = 3
-    connector = make_connector(sim)
+    connector = make_connector()
     reset = sim.set_rate_limit(remaining=2, reset_in=900)
     records, _ = read_until_stable(connector, "issues")
     assert {r["id"] for r in records} == {i["id"] for i in sim.issues}
@@ -213,8 +199,8 @@ def test_primary_rate_limit_waits_for_reset(sim):
     assert sim.clock.time() >= reset
 
 
-def test_server_errors_are_retried(sim):
-    connector = make_connector(sim)
+def test_server_errors_are_retried(sim, make_connector):
+    connector = make_connector()
     sim.fail_next(status=502, times=2)
     sim.fail_next(status=503, times=1)
     records, _ = read_until_stable(connector, "pull_requests")
@@ -222,8 +208,8 @@ def test_server_errors_are_retried(sim):
     assert [r.status for r in sim.log[:4]] == [502, 502, 503, 200]
 
 
-def test_bad_token_gives_a_clear_error(sim):
-    connector = make_connector(sim, token="ghp_wrong")
+def test_bad_token_gives_a_clear_error(sim, make_connector):
+    connector = make_connector(token="ghp_wrong")
     with pytest.raises(ConnectorAuthError) as info:
         connector.read_table("issues", None, TABLE_OPTIONS)
     message = str(info.value)
@@ -232,16 +218,16 @@ def test_bad_token_gives_a_clear_error(sim):
     assert len(sim.log) == 1  # no retries on a bad credential
 
 
-def test_token_never_reaches_the_request_log(sim):
-    connector = make_connector(sim)
+def test_token_never_reaches_the_request_log(sim, make_connector):
+    connector = make_connector()
     read_until_stable(connector, "issues")
     assert sim.log and TOKEN not in repr(sim.log)
 
 
-def test_bad_options_are_refused(sim):
-    with pytest.raises(ValueError, match="'token' is required"):
+def test_bad_options_are_refused(sim, make_connector):
+    with pytest.raises(ValueError, match="token required"):
         GithubLakeflowConnect({"base_url": sim.url})
-    connector = make_connector(sim)
+    connector = make_connector()
     with pytest.raises(ValueError, match="repo"):
         connector.read_table("issues", None, {"owner": OWNER})
     with pytest.raises(ValueError, match="unknown table 'wiki'"):
@@ -250,12 +236,3 @@ def test_bad_options_are_refused(sim):
         connector.read_table("issues", None, {**TABLE_OPTIONS, "start_date": "last week"})
     with pytest.raises(ConnectorHttpError, match="HTTP 404"):
         connector.read_table("issues", None, {"owner": OWNER, "repo": "nope"})
-
-
-def test_connector_survives_pickling(sim):
-    # Spark ships the connector to workers by pickling it, open session and all.
-    connector = GithubLakeflowConnect({"token": TOKEN, "base_url": sim.url})
-    read_until_stable(connector, "repository")
-    clone = pickle.loads(pickle.dumps(connector))
-    records, _ = read_until_stable(clone, "repository")
-    assert records[0]["name"] == REPO

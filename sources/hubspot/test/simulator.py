@@ -44,6 +44,10 @@ class HubspotSimulator(Simulator):
         self.max_search_limit = 200
         super().__init__(seed, **kwargs)
 
+    def connection_options(self) -> dict[str, str]:
+        """The connection options of a connector that reads this simulator."""
+        return {"access_token": TOKEN, "base_url": self.url}
+
     @staticmethod
     def _stamp(record: dict, when: datetime, event: str) -> None:
         if event == "add":

@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from sources.hubspot.test.simulator import TOKEN, HubspotSimulator
+from sources.hubspot.test.simulator import HubspotSimulator
 from tools.lakeflow.spark_check import SparkCase
 
 
@@ -16,4 +16,4 @@ def spark_case():
             sim.archive("tickets", "102")
             return {}
 
-        yield SparkCase(options={"access_token": TOKEN, "base_url": sim.url}, change=change)
+        yield SparkCase(options=sim.connection_options(), change=change)

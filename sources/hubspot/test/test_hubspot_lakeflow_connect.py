@@ -6,28 +6,15 @@ import pytest
 
 from libs.http_retry import ConnectorAuthError
 from sources.hubspot.hubspot import HubspotLakeflowConnect
-from sources.hubspot.test.simulator import TOKEN, HubspotSimulator
+from sources.hubspot.test.simulator import HubspotSimulator
 from sources.interface.lakeflow_connect import read_to_fixed_point
-from tests.connector_suite import LakeflowConnectTests
+from tests.connector_suite import LakeflowConnectTests, simulator_fixtures
 
-
-@pytest.fixture
-def sim():
-    with HubspotSimulator(seed=9) as running:
-        yield running
-
-
-def make_connector(sim, token: str = TOKEN) -> HubspotLakeflowConnect:
-    connector = HubspotLakeflowConnect({"access_token": token, "base_url": sim.url})
-    connector.retry_policy.sleep = sim.clock.sleep  # waits move the simulated clock
-    connector.retry_policy.clock = sim.clock.time
-    return connector
+sim, make_connector = simulator_fixtures(HubspotSimulator, HubspotLakeflowConnect, seed=9)
 
 
 class TestHubspotConnector(LakeflowConnectTests):
-    @pytest.fixture
-    def connector(self, sim):
-        return make_connector(sim)
+    """The shared suite, against the simulator."""
 
 
 def read_all(connector, table, offset=None, options=None, deletes=False):
@@ -38,28 +25,28 @@ def searches(sim, kind="contacts"):
     return sim.requests_to(f"/crm/v3/objects/{kind}/search")
 
 
-def test_schema_follows_the_portals_custom_properties(sim):
+def test_schema_follows_the_portals_custom_properties(sim, make_connector):
     sim.add_property("contacts", "favourite_colour")
     sim.add_property("contacts", "lifetime_value", "number")
-    schema = make_connector(sim).get_table_schema("contacts", {})
+    schema = make_connector().get_table_schema("contacts", {})
     types = {f.name: f.dataType.simpleString() for f in schema.fields}
     assert types["favourite_colour"] == "string" and types["lifetime_value"] == "double"
     assert types["hs_lastmodifieddate"] == "timestamp" and types["id"] == "string"
 
 
-def test_paging_with_after_across_pages(sim):
-    records, _ = read_all(make_connector(sim), "contacts", options={"page_size": "4"})
+def test_paging_with_after_across_pages(sim, make_connector):
+    records, _ = read_all(make_connector(), "contacts", options={"page_size": "4"})
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)) == 15
     assert len(searches(sim)) >= 4
 
 
-def test_the_search_cap_moves_the_window_instead_of_paging_past_it(sim):
+def test_the_search_cap_moves_the_window_instead_of_paging_past_it(sim, make_connector):
     for _ in range(25):
         sim.add_object("deals")
     sim.search_cap = 10
     options = {"search_cap": "10", "page_size": "5"}
-    records, _ = read_all(make_connector(sim), "deals", options=options)
+    records, _ = read_all(make_connector(), "deals", options=options)
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)) == 40
     statuses = [r.status for r in searches(sim, "deals")]
@@ -67,8 +54,8 @@ def test_the_search_cap_moves_the_window_instead_of_paging_past_it(sim):
     assert len(statuses) >= 8  # 40 results through windows of at most 10
 
 
-def test_incremental_read_returns_only_changed_records(sim):
-    connector = make_connector(sim)
+def test_incremental_read_returns_only_changed_records(sim, make_connector):
+    connector = make_connector()
     _, offset = read_all(connector, "companies")
     sim.update_object("companies", "103", name="Renamed Inc")
     added = sim.add_object("companies")
@@ -77,8 +64,8 @@ def test_incremental_read_returns_only_changed_records(sim):
     assert changed[0]["name"] == "Renamed Inc"
 
 
-def test_archived_objects_are_read_as_deletes(sim):
-    connector = make_connector(sim)
+def test_archived_objects_are_read_as_deletes(sim, make_connector):
+    connector = make_connector()
     _, offset = read_all(connector, "tickets", deletes=True)
     sim.archive("tickets", "105")
     sim.archive("tickets", "107")
@@ -89,14 +76,14 @@ def test_archived_objects_are_read_as_deletes(sim):
     assert {"105", "107"}.isdisjoint(r["id"] for r in live)
 
 
-def test_429_is_retried(sim):
+def test_429_is_retried(sim, make_connector):
     sim.fail_next(status=429, times=3, path="/crm/v3/objects/deals/search",
                   headers={"X-HubSpot-RateLimit-Interval-Milliseconds": "1000"})  # fmt: skip
-    records, _ = read_all(make_connector(sim), "deals")
+    records, _ = read_all(make_connector(), "deals")
     assert len(records) == 15
     assert [r.status for r in searches(sim, "deals")][:4] == [429, 429, 429, 200]
 
 
-def test_bad_token_gives_a_clear_error(sim):
+def test_bad_token_gives_a_clear_error(sim, make_connector):
     with pytest.raises(ConnectorAuthError, match="HTTP 401.*Authentication credentials not found"):
-        make_connector(sim, token="wrong").get_table_schema("contacts", {})
+        make_connector(access_token="wrong").get_table_schema("contacts", {})

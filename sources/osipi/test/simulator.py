@@ -38,6 +38,15 @@ class PiSimulator(Simulator):
         self.values_per_point = values_per_point
         super().__init__(seed, **kwargs)
 
+    def connection_options(self) -> dict[str, str]:
+        """The connection options of a connector that reads this simulator."""
+        return {
+            "base_url": f"{self.url}/piwebapi",
+            "token_url": f"{self.url}/identity/connect/token",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
+
     def seed_data(self) -> None:
         # "Now" is nine days after the first value: recorded values up to then exist.
         self.clock.set(EPOCH + timedelta(days=9))

@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from sources.osipi.test.simulator import CLIENT_ID, CLIENT_SECRET, PiSimulator
+from sources.osipi.test.simulator import PiSimulator
 from tools.lakeflow.spark_check import SparkCase
 
 
@@ -15,11 +15,6 @@ def spark_case():
             return {}
 
         yield SparkCase(
-            options={
-                "base_url": f"{sim.url}/piwebapi",
-                "token_url": f"{sim.url}/identity/connect/token",
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-            },  # fmt: skip
+            options=sim.connection_options(),
             change=change,
         )

@@ -7,43 +7,23 @@ import pytest
 from libs.http_retry import ConnectorAuthError
 from sources.interface.lakeflow_connect import read_to_fixed_point
 from sources.osipi.osipi import OsipiLakeflowConnect
-from sources.osipi.test.simulator import CLIENT_ID, CLIENT_SECRET, PiSimulator
-from tests.connector_suite import LakeflowConnectTests
+from sources.osipi.test.simulator import PiSimulator
+from tests.connector_suite import LakeflowConnectTests, simulator_fixtures
 
-
-@pytest.fixture
-def sim():
-    with PiSimulator(seed=6) as running:
-        yield running
-
-
-def make_connector(sim, secret: str = CLIENT_SECRET) -> OsipiLakeflowConnect:
-    connector = OsipiLakeflowConnect(
-        {
-            "base_url": f"{sim.url}/piwebapi",
-            "token_url": f"{sim.url}/identity/connect/token",
-            "client_id": CLIENT_ID,
-            "client_secret": secret,
-        }  # fmt: skip
-    )
-    connector.retry_policy.sleep = sim.clock.sleep  # waits and token expiry on the simulated clock
-    connector.retry_policy.clock = sim.clock.time
-    return connector
+sim, make_connector = simulator_fixtures(PiSimulator, OsipiLakeflowConnect, seed=6)
 
 
 class TestOsipiConnector(LakeflowConnectTests):
-    @pytest.fixture
-    def connector(self, sim):
-        return make_connector(sim)
+    """The shared suite, against the simulator."""
 
 
 def read_all(connector, table, offset=None, options=None):
     return read_to_fixed_point(connector, table, offset, options or {})
 
 
-def test_points_are_selected_by_name_filter_and_paged(sim):
+def test_points_are_selected_by_name_filter_and_paged(sim, make_connector):
     records, _ = read_all(
-        make_connector(sim), "points", options={"name_filter": "BA:*", "max_count": "2"}
+        make_connector(), "points", options={"name_filter": "BA:*", "max_count": "2"}
     )
     assert sorted(r["Name"] for r in records) == ["BA:ACTIVE.1", "BA:LEVEL.1", "BA:TEMP.1"]
     starts = [
@@ -52,10 +32,10 @@ def test_points_are_selected_by_name_filter_and_paged(sim):
     assert starts == ["0", "2"]
 
 
-def test_recorded_values_stream_in_max_count_pages_then_only_new_values(sim):
+def test_recorded_values_stream_in_max_count_pages_then_only_new_values(sim, make_connector):
     for point in sim.points[:2]:
         sim.append_values(point["WebId"], 2470)  # 2,500 values each
-    connector = make_connector(sim)
+    connector = make_connector()
     options = {"name_filter": "SINUSOID*", "max_count": "1000"}
     values, offset = read_all(connector, "recorded_values", options=options)
     assert len(values) == 5000
@@ -66,15 +46,15 @@ def test_recorded_values_stream_in_max_count_pages_then_only_new_values(sim):
     assert [v["point_name"] for v in new] == ["SINUSOID"] * 3
 
 
-def test_digital_states_keep_their_name(sim):
+def test_digital_states_keep_their_name(sim, make_connector):
     values, _ = read_all(
-        make_connector(sim), "recorded_values", options={"name_filter": "BA:ACTIVE.1"}
+        make_connector(), "recorded_values", options={"name_filter": "BA:ACTIVE.1"}
     )
     assert values and all(v["value_string"] in ("Active", "Inactive") for v in values)
 
 
-def test_the_token_is_cached_and_refreshed_when_it_expires(sim):
-    connector = make_connector(sim)
+def test_the_token_is_cached_and_refreshed_when_it_expires(sim, make_connector):
+    connector = make_connector()
     read_all(connector, "dataservers")
     read_all(connector, "points")
     assert sim.tokens.issued == 1
@@ -86,12 +66,12 @@ def test_the_token_is_cached_and_refreshed_when_it_expires(sim):
     assert sim.tokens.issued == 3
 
 
-def test_429_is_retried(sim):
+def test_429_is_retried(sim, make_connector):
     sim.fail_next(status=429, retry_after=2, times=2, path="/piwebapi/streams")
-    values, _ = read_all(make_connector(sim), "recorded_values", options={"name_filter": "CDT158"})
+    values, _ = read_all(make_connector(), "recorded_values", options={"name_filter": "CDT158"})
     assert len(values) == 30
 
 
-def test_a_bad_client_secret_gives_a_clear_error(sim):
+def test_a_bad_client_secret_gives_a_clear_error(sim, make_connector):
     with pytest.raises(ConnectorAuthError, match="token was refused with HTTP 401.*invalid_client"):
-        make_connector(sim, secret="wrong").read_table("dataservers", None, {})
+        make_connector(client_secret="wrong").read_table("dataservers", None, {})

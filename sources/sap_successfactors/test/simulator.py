@@ -38,6 +38,15 @@ class SuccessFactorsSimulator(Simulator):
         self.page_size = 1000  # SuccessFactors' server-side page; tests lower it
         super().__init__(seed, **kwargs)
 
+    def connection_options(self) -> dict[str, str]:
+        """The connection options of a connector that reads this simulator."""
+        return {
+            "api_url": self.url,
+            "company_id": COMPANY,
+            "username": USERNAME,
+            "api_key": API_KEY,
+        }
+
     @staticmethod
     def _stamp(record: dict, when: datetime, event: str) -> None:
         record["_modified"] = when

@@ -3,9 +3,6 @@
 from contextlib import contextmanager
 
 from sources.sap_successfactors.test.simulator import (
-    API_KEY,
-    COMPANY,
-    USERNAME,
     SuccessFactorsSimulator,
 )
 from tools.lakeflow.spark_check import SparkCase
@@ -22,11 +19,6 @@ def spark_case():
             return {}
 
         yield SparkCase(
-            options={
-                "api_url": sim.url,
-                "company_id": COMPANY,
-                "username": USERNAME,
-                "api_key": API_KEY,
-            },
+            options=sim.connection_options(),
             change=change,
         )

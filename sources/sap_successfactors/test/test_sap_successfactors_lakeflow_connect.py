@@ -11,33 +11,17 @@ from sources.sap_successfactors.sap_successfactors import (
     sf_parse_value,
 )
 from sources.sap_successfactors.test.simulator import (
-    API_KEY,
-    COMPANY,
-    USERNAME,
     SuccessFactorsSimulator,
 )
-from tests.connector_suite import LakeflowConnectTests
+from tests.connector_suite import LakeflowConnectTests, simulator_fixtures
 
-
-@pytest.fixture
-def sim():
-    with SuccessFactorsSimulator(seed=3) as running:
-        yield running
-
-
-def make_connector(sim, key: str = API_KEY) -> SapSuccessfactorsLakeflowConnect:
-    connector = SapSuccessfactorsLakeflowConnect(
-        {"api_url": sim.url, "company_id": COMPANY, "username": USERNAME, "api_key": key}
-    )
-    connector.retry_policy.sleep = sim.clock.sleep
-    connector.retry_policy.clock = sim.clock.time
-    return connector
+sim, make_connector = simulator_fixtures(
+    SuccessFactorsSimulator, SapSuccessfactorsLakeflowConnect, seed=3
+)
 
 
 class TestSuccessFactorsConnector(LakeflowConnectTests):
-    @pytest.fixture
-    def connector(self, sim):
-        return make_connector(sim)
+    """The shared suite, against the simulator."""
 
 
 def read_all(connector, table, offset=None, options=None):
@@ -57,17 +41,17 @@ def test_odata_dates_are_parsed(value, expected):
     assert sf_parse_value(value) == expected
 
 
-def test_server_side_paging_follows_next_links(sim):
+def test_server_side_paging_follows_next_links(sim, make_connector):
     sim.page_size = 6
-    records, _ = read_all(make_connector(sim), "User")
+    records, _ = read_all(make_connector(), "User")
     assert len({r["userId"] for r in records}) == len(records) == 20
     requests = sim.requests_to("/odata/v2/User")
     # 20 users, 6 a page: the query, three `__next` pages, then the check that nothing is newer.
     assert [bool(r.arg("$skiptoken")) for r in requests] == [False, True, True, True, False]
 
 
-def test_incremental_filter_returns_only_changed_records(sim):
-    connector = make_connector(sim)
+def test_incremental_filter_returns_only_changed_records(sim, make_connector):
+    connector = make_connector()
     _, offset = read_all(connector, "User")
     sim.entities["User"].update("u1003", department="Finance")
     added = sim.add_user()
@@ -77,8 +61,8 @@ def test_incremental_filter_returns_only_changed_records(sim):
     assert "lastModifiedDateTime gt datetimeoffset'" in last.arg("$filter")
 
 
-def test_start_and_end_date_bound_the_window(sim):
-    connector = make_connector(sim)
+def test_start_and_end_date_bound_the_window(sim, make_connector):
+    connector = make_connector()
     everything, _ = read_all(connector, "EmpJob")
     times = sorted(r["lastModifiedDateTime"] for r in everything)
     window = {"start_date": times[4][:19], "end_date": times[9][:19]}
@@ -86,12 +70,12 @@ def test_start_and_end_date_bound_the_window(sim):
     assert len(bounded) == 5
 
 
-def test_429_is_retried(sim):
+def test_429_is_retried(sim, make_connector):
     sim.fail_next(status=429, retry_after=5, times=2, path="/odata/v2/PerPerson")
-    records, _ = read_all(make_connector(sim), "PerPerson")
+    records, _ = read_all(make_connector(), "PerPerson")
     assert len(records) == 20
 
 
-def test_bad_credentials_give_a_clear_error(sim):
+def test_bad_credentials_give_a_clear_error(sim, make_connector):
     with pytest.raises(ConnectorAuthError, match="HTTP 401.*invalid credentials"):
-        make_connector(sim, key="wrong").read_table("User", None, {})
+        make_connector(api_key="wrong").read_table("User", None, {})

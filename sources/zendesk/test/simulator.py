@@ -34,6 +34,10 @@ class ZendeskSimulator(Simulator):
         self.page_size = 1000  # tests lower it to force many pages
         super().__init__(seed, **kwargs)
 
+    def connection_options(self) -> dict[str, str]:
+        """The connection options of a connector that reads this simulator."""
+        return {"subdomain": "acme", "email": EMAIL, "api_token": API_TOKEN, "base_url": self.url}
+
     @staticmethod
     def _stamp(record: dict, when: datetime, event: str) -> None:
         if event == "add":

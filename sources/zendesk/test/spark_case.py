@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from sources.zendesk.test.simulator import API_TOKEN, EMAIL, ZendeskSimulator
+from sources.zendesk.test.simulator import ZendeskSimulator
 from tools.lakeflow.spark_check import SparkCase
 
 
@@ -19,11 +19,6 @@ def spark_case():
             return {}
 
         yield SparkCase(
-            options={
-                "subdomain": "acme",
-                "email": EMAIL,
-                "api_token": API_TOKEN,
-                "base_url": sim.url,
-            },
+            options=sim.connection_options(),
             change=change,
         )

@@ -6,30 +6,15 @@ import pytest
 
 from libs.http_retry import ConnectorAuthError
 from sources.interface.lakeflow_connect import read_to_fixed_point
-from sources.zendesk.test.simulator import API_TOKEN, EMAIL, ZendeskSimulator
+from sources.zendesk.test.simulator import ZendeskSimulator
 from sources.zendesk.zendesk import ZendeskLakeflowConnect
-from tests.connector_suite import LakeflowConnectTests
+from tests.connector_suite import LakeflowConnectTests, simulator_fixtures
 
-
-@pytest.fixture
-def sim():
-    with ZendeskSimulator(seed=5) as running:
-        yield running
-
-
-def make_connector(sim, token: str = API_TOKEN) -> ZendeskLakeflowConnect:
-    connector = ZendeskLakeflowConnect(
-        {"subdomain": "acme", "email": EMAIL, "api_token": token, "base_url": sim.url}
-    )
-    connector.retry_policy.sleep = sim.clock.sleep  # waits move the simulated clock
-    connector.retry_policy.clock = sim.clock.time
-    return connector
+sim, make_connector = simulator_fixtures(ZendeskSimulator, ZendeskLakeflowConnect, seed=5)
 
 
 class TestZendeskConnector(LakeflowConnectTests):
-    @pytest.fixture
-    def connector(self, sim):
-        return make_connector(sim)
+    """The shared suite, against the simulator."""
 
 
 def read_all(connector, table, offset=None, deletes=False):
@@ -41,27 +26,31 @@ def read_all(connector, table, offset=None, deletes=False):
     [
         ("tickets", "/api/v2/incremental/tickets/cursor.json", lambda s: len(s.tickets)),
         ("users", "/api/v2/incremental/users/cursor.json", lambda s: len(s.users)),
-        ("ticket_comments", "/api/v2/incremental/ticket_events.json", lambda s: len(s.comment_events)),
+        (
+            "ticket_comments",
+            "/api/v2/incremental/ticket_events.json",
+            lambda s: len(s.comment_events),
+        ),
     ],
 )
-def test_paging_across_several_pages(sim, table, path, expected):
+def test_paging_across_several_pages(sim, table, path, expected, make_connector):
     sim.page_size = 4
-    records, _ = read_all(make_connector(sim), table)
+    records, _ = read_all(make_connector(), table)
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)) == expected(sim)
     assert len(sim.requests_to(path)) >= 3
 
 
-def test_cursor_paging_follows_after_cursor(sim):
+def test_cursor_paging_follows_after_cursor(sim, make_connector):
     sim.page_size = 10
-    read_all(make_connector(sim), "tickets")
+    read_all(make_connector(), "tickets")
     requests = sim.requests_to("/api/v2/incremental/tickets/cursor.json")
     assert requests[0].arg("start_time") == "0" and requests[0].arg("cursor") is None
     assert all(r.arg("cursor") for r in requests[1:])
 
 
-def test_incremental_read_returns_only_changed_records(sim):
-    connector = make_connector(sim)
+def test_incremental_read_returns_only_changed_records(sim, make_connector):
+    connector = make_connector()
     _, ticket_offset = read_all(connector, "tickets")
     _, user_offset = read_all(connector, "users")
     _, org_offset = read_all(connector, "organizations")
@@ -76,11 +65,14 @@ def test_incremental_read_returns_only_changed_records(sim):
     assert [u["id"] for u in read_all(connector, "users", user_offset)[0]] == [9002]
     assert [o["id"] for o in read_all(connector, "organizations", org_offset)[0]] == [361]
     comments, _ = read_all(connector, "ticket_comments", comment_offset)
-    assert sorted(c["body"] for c in comments) == [f"First comment on {new_ticket['id']}", "a follow-up"]
+    assert sorted(c["body"] for c in comments) == [
+        f"First comment on {new_ticket['id']}",
+        "a follow-up",
+    ]
 
 
-def test_deleted_tickets_are_read_as_deletes_and_not_as_tickets(sim):
-    connector = make_connector(sim)
+def test_deleted_tickets_are_read_as_deletes_and_not_as_tickets(sim, make_connector):
+    connector = make_connector()
     _, offset = read_all(connector, "tickets", deletes=True)
     sim.tickets.delete(7)
     sim.tickets.delete(8)
@@ -90,18 +82,18 @@ def test_deleted_tickets_are_read_as_deletes_and_not_as_tickets(sim):
     assert {7, 8}.isdisjoint(t["id"] for t in tickets)
 
 
-def test_429_is_retried_after_retry_after(sim):
+def test_429_is_retried_after_retry_after(sim, make_connector):
     sim.fail_next(status=429, retry_after=30, times=2, path="/api/v2/incremental/users")
     before = sim.clock.time()
-    records, _ = read_all(make_connector(sim), "users")
+    records, _ = read_all(make_connector(), "users")
     assert len(records) == len(sim.users)
     assert sim.clock.time() - before >= 60  # both waits honoured, on the simulated clock
     assert [r.status for r in sim.requests_to("/api/v2/incremental/users")][:2] == [429, 429]
 
 
-def test_bad_credentials_give_a_clear_error(sim):
+def test_bad_credentials_give_a_clear_error(sim, make_connector):
     with pytest.raises(ConnectorAuthError, match="HTTP 401.*Couldn't authenticate you"):
-        make_connector(sim, token="wrong").read_table("tickets", None, {})
+        make_connector(api_token="wrong").read_table("tickets", None, {})
 
 
 def test_missing_connection_options_are_named():

@@ -43,6 +43,16 @@ class ZohoSimulator(Simulator):
         self.per_page_cap = 200  # Zoho's maximum; tests lower it to force pages
         super().__init__(seed, **kwargs)
 
+    def connection_options(self) -> dict[str, str]:
+        """The connection options of a connector that reads this simulator."""
+        return {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "refresh_token": REFRESH_TOKEN,
+            "accounts_url": self.url,
+            "api_url": self.url,
+        }
+
     @staticmethod
     def _stamp(record: dict, when: datetime, event: str) -> None:
         if event == "add":

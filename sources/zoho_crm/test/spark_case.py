@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from sources.zoho_crm.test.simulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, ZohoSimulator
+from sources.zoho_crm.test.simulator import ZohoSimulator
 from tools.lakeflow.spark_check import SparkCase
 
 
@@ -18,12 +18,6 @@ def spark_case():
             return {}
 
         yield SparkCase(
-            options={
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "refresh_token": REFRESH_TOKEN,
-                "accounts_url": sim.url,
-                "api_url": sim.url,
-            },  # fmt: skip
+            options=sim.connection_options(),
             change=change,
         )
