@@ -126,20 +126,27 @@ class MetadataChangesBetweenCalls(TinyConnector):
         return {**meta, "call": next(self.calls)}
 
 
-class DuplicateFieldName(TinyConnector):
+class OwnerTypeReplaced(TinyConnector):
+    """`items.owner` declared with `owner_type` instead."""
+
+    owner_type = OWNER
+
     def get_table_schema(self, table_name, table_options):
-        owner = StructType([StructField("login", StringType()), StructField("login", StringType())])
         schema = super().get_table_schema(table_name, table_options)
-        return StructType([StructField(f.name, owner if f.name == "owner" else f.dataType,
-                                       f.nullable) for f in schema.fields])  # fmt: skip
+        return StructType(
+            [StructField(f.name, self.owner_type if f.name == "owner" else f.dataType, f.nullable)
+             for f in schema.fields]
+        )  # fmt: skip
 
 
-class NestedIntegerType(TinyConnector):
-    def get_table_schema(self, table_name, table_options):
-        owner = StructType([StructField("login", StringType()), StructField("id", IntegerType())])
-        schema = super().get_table_schema(table_name, table_options)
-        return StructType([StructField(f.name, owner if f.name == "owner" else f.dataType,
-                                       f.nullable) for f in schema.fields])  # fmt: skip
+class DuplicateFieldName(OwnerTypeReplaced):
+    owner_type = StructType(
+        [StructField("login", StringType()), StructField("login", StringType())]
+    )
+
+
+class NestedIntegerType(OwnerTypeReplaced):
+    owner_type = StructType([StructField("login", StringType()), StructField("id", IntegerType())])
 
 
 class CursorFieldIsAList(TinyConnector):
