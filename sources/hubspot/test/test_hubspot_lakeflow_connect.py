@@ -84,6 +84,6 @@ def test_429_is_retried(sim, make_connector):
     assert [r.status for r in searches(sim, "deals")][:4] == [429, 429, 429, 200]
 
 
-def test_bad_token_gives_a_clear_error(sim, make_connector):
+def test_bad_token_gives_a_clear_error(make_connector):
     with pytest.raises(ConnectorAuthError, match="HTTP 401.*Authentication credentials not found"):
         make_connector(access_token="wrong").get_table_schema("contacts", {})

@@ -46,7 +46,7 @@ def test_recorded_values_stream_in_max_count_pages_then_only_new_values(sim, mak
     assert [v["point_name"] for v in new] == ["SINUSOID"] * 3
 
 
-def test_digital_states_keep_their_name(sim, make_connector):
+def test_digital_states_keep_their_name(make_connector):
     values, _ = read_all(
         make_connector(), "recorded_values", options={"name_filter": "BA:ACTIVE.1"}
     )
@@ -72,6 +72,6 @@ def test_429_is_retried(sim, make_connector):
     assert len(values) == 30
 
 
-def test_a_bad_client_secret_gives_a_clear_error(sim, make_connector):
+def test_a_bad_client_secret_gives_a_clear_error(make_connector):
     with pytest.raises(ConnectorAuthError, match="token was refused with HTTP 401.*invalid_client"):
         make_connector(client_secret="wrong").read_table("dataservers", None, {})

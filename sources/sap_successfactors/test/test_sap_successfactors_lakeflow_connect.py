@@ -61,7 +61,7 @@ def test_incremental_filter_returns_only_changed_records(sim, make_connector):
     assert "lastModifiedDateTime gt datetimeoffset'" in last.arg("$filter")
 
 
-def test_start_and_end_date_bound_the_window(sim, make_connector):
+def test_start_and_end_date_bound_the_window(make_connector):
     connector = make_connector()
     everything, _ = read_all(connector, "EmpJob")
     times = sorted(r["lastModifiedDateTime"] for r in everything)
@@ -76,6 +76,6 @@ def test_429_is_retried(sim, make_connector):
     assert len(records) == 20
 
 
-def test_bad_credentials_give_a_clear_error(sim, make_connector):
+def test_bad_credentials_give_a_clear_error(make_connector):
     with pytest.raises(ConnectorAuthError, match="HTTP 401.*invalid credentials"):
         make_connector(api_key="wrong").read_table("User", None, {})

@@ -91,7 +91,7 @@ def test_429_is_retried_after_retry_after(sim, make_connector):
     assert [r.status for r in sim.requests_to("/api/v2/incremental/users")][:2] == [429, 429]
 
 
-def test_bad_credentials_give_a_clear_error(sim, make_connector):
+def test_bad_credentials_give_a_clear_error(make_connector):
     with pytest.raises(ConnectorAuthError, match="HTTP 401.*Couldn't authenticate you"):
         make_connector(api_token="wrong").read_table("tickets", None, {})
 

@@ -22,7 +22,7 @@ def read_all(connector, table, offset=None, deletes=False):
     return read_to_fixed_point(connector, table, offset, {}, deletes=deletes)
 
 
-def test_modules_are_discovered_from_the_settings_api(sim, make_connector):
+def test_modules_are_discovered_from_the_settings_api(make_connector):
     connector = make_connector()
     assert connector.list_tables() == ["Leads", "Contacts", "Accounts", "Deals"]  # not Visits
     schema = connector.get_table_schema("Leads", {})
@@ -75,7 +75,7 @@ def test_429_is_retried(sim, make_connector):
     assert len(records) == 12
 
 
-def test_a_bad_refresh_token_gives_a_clear_error(sim, make_connector):
+def test_a_bad_refresh_token_gives_a_clear_error(make_connector):
     with pytest.raises(ConnectorAuthError, match="refresh token exchange.*invalid_code"):
         make_connector(refresh_token="wrong").list_tables()
 
