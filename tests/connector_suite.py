@@ -310,6 +310,11 @@ class LakeflowConnectTests:
                     assert row[key] is not None, (
                         f"{where}: a delete record lacks its primary key {key}: {record}"
                     )
+                # The pipeline orders deletes among changes by the cursor (sequence_by).
+                cursor = meta["cursor_field"]
+                assert row[cursor] is not None, (
+                    f"{where}: a delete record lacks its cursor {cursor}: {record}"
+                )
 
     def test_connector_pickles_after_a_read(self, connector):
         """Spark pickles the connector to ship it to its workers, after the driver used it: open

@@ -236,6 +236,10 @@ class DeleteWithoutKey(NullableSchema):
     deleted = [{"id": None, "updated_at": "2024-01-09T00:00:00Z"}]
 
 
+class DeleteWithoutCursor(NullableSchema):
+    deleted = [{"id": 9, "updated_at": None}]
+
+
 class UnparseableDelete(TinyConnector):
     deleted = [{"id": "nine", "updated_at": "2024-01-09T00:00:00Z"}]
 
@@ -303,6 +307,8 @@ BROKEN = [
      "the delete read returned nothing"),
     (TinySuite, "test_deletes_are_read_for_cdc_with_deletes", DeleteWithoutKey,
      "lacks its primary key id"),
+    (TinySuite, "test_deletes_are_read_for_cdc_with_deletes", DeleteWithoutCursor,
+     "lacks its cursor updated_at"),
     (TinySuite, "test_deletes_are_read_for_cdc_with_deletes", UnparseableDelete,
      "delete record does not parse: .*'id'"),
     (TinySuite, "test_connector_pickles_after_a_read", KeepsALockAfterReading,
