@@ -1,10 +1,10 @@
 """The shared connector test suite: every connector's test reuses it in a few lines.
 
-    sim, make_connector = simulator_fixtures(GithubSimulator, GithubLakeflowConnect, seed=7)
+    sim, make_connector = simulator_fixtures(AcmeSimulator, AcmeLakeflowConnect, seed=7)
 
-    class TestGithubConnector(LakeflowConnectTests):
-        table_options = {"issues": {"owner": "o", "repo": "r"}}
-        null_columns = {"issues": {"closed_by": "GitHub omits it on issues nobody closed"}}
+    class TestAcmeConnector(LakeflowConnectTests):
+        table_options = {"orders": {"region": "eu"}}
+        null_columns = {"orders": {"voided_at": "set only on voided orders, which the API hides"}}
 
 `simulator_fixtures` gives the module a `sim` fixture (the running simulator) and a
 `make_connector(**option_overrides)` fixture whose connectors talk to it and wait on its clock;
