@@ -17,7 +17,7 @@ from databricks.sdk.core import Config
 from tests.engine.doit_sandbox import DoitSandbox
 from tools.lakeflow import auth, project
 from tools.lakeflow.errors import LakeflowError
-from tools.lakeflow.local_workspace import LocalWorkspace
+from tools.local_workspace import LocalWorkspace
 from tools.simulator.oauth_server import OAuthServer, s256
 
 CLIENT, SECRET = "lakeflow-test-client", "lakeflow-test-secret"

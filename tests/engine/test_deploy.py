@@ -13,7 +13,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 
 from tests.engine.doit_sandbox import DoitSandbox
-from tools.lakeflow.local_workspace import LocalWorkspace
+from tools.local_workspace import LocalWorkspace
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 EXAMPLE_KEY = "example-key-not-a-secret"

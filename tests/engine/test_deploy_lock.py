@@ -10,7 +10,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 
 from tools.lakeflow import deploy_lock
-from tools.lakeflow.local_workspace import LocalWorkspace
+from tools.local_workspace import LocalWorkspace
 
 FOLDER = "/Workspace/Users/local.developer@example.com/example"
 

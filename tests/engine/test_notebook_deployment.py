@@ -19,7 +19,7 @@ from tests.engine.doit_sandbox import DoitSandbox
 from tests.engine.test_ingestion_pipeline import FakeSpark, Recorder
 from tools.lakeflow import connection, project
 from tools.lakeflow.errors import LakeflowError
-from tools.lakeflow.local_workspace import LocalWorkspace
+from tools.local_workspace import LocalWorkspace
 from tools.notebook_based_deployment import bundle, deployer, generate, presets, schedule
 from tools.notebook_based_deployment.generate_dlt_notebooks_generic import main as generate_cli
 from tools.notebook_based_deployment.metadata_csv import parse_rows, read_csv

@@ -10,7 +10,7 @@ from databricks.sdk.core import Config
 from tests.engine.doit_sandbox import DoitSandbox
 from tools.lakeflow import context, run
 from tools.lakeflow.errors import LakeflowError
-from tools.lakeflow.local_workspace import LocalWorkspace
+from tools.local_workspace import LocalWorkspace
 
 
 @pytest.fixture(scope="module")

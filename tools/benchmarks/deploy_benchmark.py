@@ -25,7 +25,7 @@ from databricks.sdk.core import Config  # noqa: E402
 from databricks.sdk.service.workspace import ImportFormat  # noqa: E402
 
 from tests.engine.doit_sandbox import DoitSandbox  # noqa: E402
-from tools.lakeflow.local_workspace import LocalWorkspace  # noqa: E402
+from tools.local_workspace import LocalWorkspace  # noqa: E402
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 

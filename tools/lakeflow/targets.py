@@ -76,7 +76,7 @@ def selected_target(root: Path = project.REPO_ROOT) -> Target:
 
 @cache
 def _local_workspace_url(state_dir: str) -> str:
-    from tools.lakeflow.local_workspace import LocalWorkspace
+    from tools.local_workspace import LocalWorkspace
 
     return LocalWorkspace(Path(state_dir)).start()
 

@@ -1,7 +1,7 @@
 """The embedded local workspace: an HTTP server speaking the Databricks REST API on loopback.
 
 `doit deploy:<s>` against the `local` target starts one in-process for the run; its state lives
-under `.lakeflow/local/`, so every run (and `python -m tools.lakeflow.local_workspace`) shares it.
+under `.lakeflow/local/`, so every run (and `python -m tools.local_workspace`) shares it.
 Every request served is appended to `requests.jsonl` as method, path and status: never bodies.
 """
 
@@ -14,13 +14,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from tools.lakeflow import project
-from tools.lakeflow.local_workspace import api
-from tools.lakeflow.local_workspace.store import Store
+from tools.local_workspace import router
+from tools.local_workspace.api import ApiError, Request
+from tools.local_workspace.store import Store
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def default_state_dir(root: Path = project.REPO_ROOT) -> Path:
-    return project.lakeflow_dir(root) / "local"
+def default_state_dir(root: Path = REPO_ROOT) -> Path:
+    """Where `doit` keeps the local target's workspace (the engine's `.lakeflow/local/`)."""
+    return root / ".lakeflow" / "local"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,25 +50,23 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(fault["status"], body, url.path, headers)
         if url.path == "/.well-known/databricks-config":
             return self._send(200, {}, url.path)  # no host metadata: the SDK uses its own config
-        for method, pattern, handler in api.COMPILED_ROUTES:
-            match = pattern.match(url.path)
-            if method != self.command or not match:
-                continue
-            request = api.Request(self.command, url.path, dict(parse_qsl(url.query)), raw=raw)
-            request.store = self.store
-            try:
-                if raw and not url.path.startswith("/api/2.0/fs/"):
-                    request.body = json.loads(raw)
-                with self.store.transaction() as state:
-                    status, body = handler(state, request, *match.groups())
-            except api.ApiError as error:
-                status, body = error.status, {"error_code": error.code, "message": error.message}
-            except (ValueError, KeyError, TypeError) as error:
-                status, body = 400, {"error_code": "INVALID_PARAMETER_VALUE", "message": str(error)}
-            return self._send(status, body, url.path)
-        self._send(
-            404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "no such endpoint"}, url.path
-        )
+        found = router.route(self.command, url.path)
+        if found is None:
+            body = {"error_code": "ENDPOINT_NOT_FOUND", "message": "no such endpoint"}
+            return self._send(404, body, url.path)
+        handler, groups = found
+        request = Request(self.command, url.path, dict(parse_qsl(url.query)), raw=raw)
+        request.store = self.store
+        try:
+            if raw and not router.takes_raw_body(url.path):
+                request.body = json.loads(raw)
+            with self.store.transaction() as state:
+                status, body = handler(state, request, *groups)
+        except ApiError as error:
+            status, body = error.status, {"error_code": error.code, "message": error.message}
+        except (ValueError, KeyError, TypeError) as error:
+            status, body = 400, {"error_code": "INVALID_PARAMETER_VALUE", "message": str(error)}
+        self._send(status, body, url.path)
 
     def _take_fault(self, method: str, path: str) -> dict | None:
         with self.store.transaction() as state:

@@ -1,10 +1,10 @@
-"""Serve the local workspace standalone: python -m tools.lakeflow.local_workspace [--port N]."""
+"""Serve the local workspace standalone: python -m tools.local_workspace [--port N]."""
 
 import argparse
 import time
 from pathlib import Path
 
-from tools.lakeflow.local_workspace import LocalWorkspace, default_state_dir
+from tools.local_workspace import LocalWorkspace, default_state_dir
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--state-dir", type=Path, default=default_state_dir())
