@@ -23,6 +23,7 @@ from tools.lakeflow.doit_support import (
     action,
     remote_task,
 )
+from tools.notebook_based_deployment import tasks as notebook_tasks
 
 project.lakeflow_dir().mkdir(exist_ok=True)  # doit keeps its state file there
 # Plain `doit` builds; remote tasks run only when named. (pyproject's [tool.doit] holds the
@@ -176,13 +177,13 @@ WITH_PRESET = _with_preset()  # once: two task groups use it
 def task_notebooks():
     """Generate DLT notebooks and bundle YAML from sources/<s>/deployment/deploy_preset.json."""
     for name in WITH_PRESET:
-        yield remote_task(name, deploy.generate_notebooks, [f"merge:{name}"])
+        yield remote_task(name, notebook_tasks.generate_notebooks, [f"merge:{name}"])
 
 
 def task_notebook_deploy():
     """Deploy the notebook pipelines and scheduled jobs of a preset: only what changed."""
     for name in WITH_PRESET:
-        yield remote_task(name, deploy.deploy_notebooks, [f"merge:{name}"])
+        yield remote_task(name, notebook_tasks.deploy_notebooks, [f"merge:{name}"])
 
 
 # --- scaffold ---

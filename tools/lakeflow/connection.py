@@ -12,11 +12,17 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from databricks.sdk.errors import NotFound
 
 from tools.lakeflow import project
+from tools.lakeflow.core import Change, Resource, deploy
 from tools.lakeflow.errors import LakeflowError
+
+if TYPE_CHECKING:
+    from tools.lakeflow.context import DeployContext
+    from tools.lakeflow.specs import ConnectorSpec
 
 CONNECTION_TYPE = "GENERIC_LAKEFLOW_CONNECT"
 CONNECTIONS_API = "/api/2.1/unity-catalog/connections"
@@ -30,11 +36,13 @@ def env_name(source: str, parameter: str) -> str:
     return f"LAKEFLOW_{source}_{parameter}".upper()
 
 
-def resolve_options(name: str, spec, root: Path = project.REPO_ROOT) -> tuple[dict, set[str]]:
+def resolve_options(
+    name: str, spec: ConnectorSpec, root: Path = project.REPO_ROOT
+) -> tuple[dict[str, str], set[str]]:
     """Connection options (with secret values) and the names of the secret ones."""
     path = config_file(name, root)
     rel = path.relative_to(root).as_posix()
-    values: dict = {}
+    values: dict[str, object] = {}
     if path.is_file():
         try:
             values = json.loads(path.read_text())
@@ -82,7 +90,7 @@ def masked(options: dict[str, str], secret_names: set[str]) -> str:
     )
 
 
-def connection_action(ctx) -> str:
+def connection_action(ctx: DeployContext) -> str:
     """create, update or unchanged: one read of the live connection."""
     try:
         ctx.client.api_client.do("GET", f"{CONNECTIONS_API}/{ctx.connection_name}")
@@ -95,38 +103,47 @@ def connection_action(ctx) -> str:
     return "update"
 
 
-def deploy_connection(ctx) -> str:
-    action = connection_action(ctx)
-    if action == "create":
-        ctx.client.api_client.do(
-            "POST",
-            CONNECTIONS_API,
-            body={
+def plan_connection(ctx: DeployContext) -> list[Change]:
+    return [Change("connection", ctx.connection_name, connection_action(ctx))]
+
+
+def apply_connection(ctx: DeployContext, changes: list[Change]) -> None:
+    for change in changes:
+        if change.action == "create":
+            ctx.client.api_client.do(
+                "POST",
+                CONNECTIONS_API,
+                body={
+                    "name": ctx.connection_name,
+                    "connection_type": CONNECTION_TYPE,
+                    "options": ctx.options,
+                    "comment": f"Lakeflow community connector {ctx.name}",
+                },
+            )
+        elif change.action == "update":
+            ctx.client.api_client.do(
+                "PATCH", f"{CONNECTIONS_API}/{ctx.connection_name}", body={"options": ctx.options}
+            )
+        if change.writes:
+            ctx.source_state["connection"] = {
                 "name": ctx.connection_name,
-                "connection_type": CONNECTION_TYPE,
-                "options": ctx.options,
-                "comment": f"Lakeflow community connector {ctx.name}",
-            },
-        )
-    elif action == "update":
-        ctx.client.api_client.do(
-            "PATCH", f"{CONNECTIONS_API}/{ctx.connection_name}", body={"options": ctx.options}
-        )
-    if action != "unchanged":
-        ctx.source_state["connection"] = {
-            "name": ctx.connection_name,
-            "options_hash": options_hash(ctx.options, ctx.state.salt),
-        }
-        ctx.state.save()
-        print(
-            f"connection {ctx.connection_name}: {action}d ({masked(ctx.options, ctx.secret_names)})"
-        )
-    else:
-        print(f"connection {ctx.connection_name}: unchanged")
-    return action
+                "options_hash": options_hash(ctx.options, ctx.state.salt),
+            }
+            ctx.state.save()
+            shown = masked(ctx.options, ctx.secret_names)
+            print(f"connection {ctx.connection_name}: {change.action}d ({shown})")
+        else:
+            print(f"connection {ctx.connection_name}: unchanged")
 
 
-def delete_connection(ctx) -> bool:
+CONNECTION: Resource[DeployContext] = Resource("connection", plan_connection, apply_connection)
+
+
+def deploy_connection(ctx: DeployContext) -> str:
+    return deploy(ctx, CONNECTION)[0].action
+
+
+def delete_connection(ctx: DeployContext) -> bool:
     try:
         ctx.client.api_client.do("DELETE", f"{CONNECTIONS_API}/{ctx.connection_name}")
     except NotFound:

@@ -7,13 +7,17 @@ settings it does not manage stay as they are. A pipeline deleted out of band is 
 
 from __future__ import annotations
 
+from typing import Any
+
 from databricks.sdk.errors import NotFound
 
-PIPELINES_API = "/api/2.0/pipelines"
+from tools.lakeflow import core
+from tools.lakeflow.context import DeployContext
+from tools.lakeflow.core import Change
 
 
 # -- schema -----------------------------------------------------------------------------------
-def schema_action(ctx) -> str:
+def schema_action(ctx: DeployContext) -> str:
     try:
         ctx.client.schemas.get(f"{ctx.catalog}.{ctx.schema}")
     except NotFound:
@@ -21,20 +25,30 @@ def schema_action(ctx) -> str:
     return "unchanged"
 
 
-def deploy_schema(ctx) -> str:
-    action = schema_action(ctx)
-    if action == "create":
-        ctx.client.schemas.create(
-            name=ctx.schema, catalog_name=ctx.catalog, comment=f"Lakeflow connector {ctx.name}"
-        )
-        ctx.source_state["schema"] = {"full_name": f"{ctx.catalog}.{ctx.schema}", "created": True}
-        ctx.state.save()
-    print(f"schema {ctx.catalog}.{ctx.schema}: {action}{'d' if action == 'create' else ''}")
-    return action
+def plan_schema(ctx: DeployContext) -> list[Change]:
+    return [Change("schema", f"{ctx.catalog}.{ctx.schema}", schema_action(ctx))]
+
+
+def apply_schema(ctx: DeployContext, changes: list[Change]) -> None:
+    for change in changes:
+        if change.action == "create":
+            ctx.client.schemas.create(
+                name=ctx.schema, catalog_name=ctx.catalog, comment=f"Lakeflow connector {ctx.name}"
+            )
+            ctx.source_state["schema"] = {"full_name": change.name, "created": True}
+            ctx.state.save()
+        print(f"schema {change.name}: {change.action}{'d' if change.writes else ''}")
+
+
+SCHEMA = core.Resource("schema", plan_schema, apply_schema)
+
+
+def deploy_schema(ctx: DeployContext) -> str:
+    return core.deploy(ctx, SCHEMA)[0].action
 
 
 # -- pipeline ---------------------------------------------------------------------------------
-def desired_spec(ctx) -> dict:
+def desired_spec(ctx: DeployContext) -> dict[str, Any]:
     """The settings deploy manages; everything else in the live spec is left alone."""
     settings = ctx.pipeline.settings
     spec = {
@@ -52,82 +66,47 @@ def desired_spec(ctx) -> dict:
     return spec
 
 
-def get_pipeline(client, pipeline_id: str) -> dict | None:
-    try:
-        return client.api_client.do("GET", f"{PIPELINES_API}/{pipeline_id}")
-    except NotFound:
-        return None
-
-
-def find_pipeline(client, pipeline_id: str | None, name: str) -> dict | None:
-    """The live pipeline: by the id deploy recorded, else by name (a fresh clone adopts it)."""
-    if pipeline_id:
-        return get_pipeline(client, pipeline_id)
-    for status in client.pipelines.list_pipelines(filter=f"name LIKE '{name}'"):
-        return get_pipeline(client, status.pipeline_id)
-    return None
-
-
-def pipeline_change(live: dict | None, desired: dict) -> tuple[str, dict]:
-    """create, update or unchanged, and the spec to write: the live spec with the managed
-    settings laid over it, so settings deploy does not manage stay as they are."""
-    if live is None:
-        return "create", desired
-    merged = {**live["spec"], **desired}
-    return ("unchanged" if merged == live["spec"] else "update"), merged
-
-
-def apply_pipeline(client, action: str, live: dict | None, spec: dict) -> str:
-    """Carry out `action`; returns the pipeline id. Never deletes and recreates."""
-    if action == "create":
-        return client.api_client.do("POST", PIPELINES_API, body=spec)["pipeline_id"]
-    pipeline_id = live["pipeline_id"]
-    if action == "update":
-        body = {**spec, "pipeline_id": pipeline_id}
-        client.api_client.do("PUT", f"{PIPELINES_API}/{pipeline_id}", body=body)
-    return pipeline_id
-
-
-def _live_pipeline(ctx) -> dict | None:
+def _live_pipeline(ctx: DeployContext) -> dict[str, Any] | None:
     recorded = ctx.source_state.get("pipeline", {}).get("pipeline_id")
-    return find_pipeline(ctx.client, recorded, ctx.pipeline_name)
+    return core.find_pipeline(ctx.client, recorded, ctx.pipeline_name)
 
 
-def pipeline_action(ctx) -> tuple[str, dict | None, dict]:
+def plan_pipeline(ctx: DeployContext) -> list[Change]:
     live = _live_pipeline(ctx)
-    action, spec = pipeline_change(live, desired_spec(ctx))
-    return action, live, spec
+    action, spec = core.pipeline_change(live, desired_spec(ctx))
+    return [Change("pipeline", ctx.pipeline_name, action, desired=spec, live=live)]
 
 
-def scd_changes(ctx) -> list[str]:
+def scd_changes(before: dict[str, str], now: dict[str, str]) -> list[str]:
     """Tables whose scd_type changed since the last deploy: they need a full refresh."""
-    before = ctx.source_state.get("pipeline", {}).get("scd_types", {})
-    return sorted(
-        t for t, scd in ctx.pipeline.scd_types.items() if t in before and before[t] != scd
-    )
+    return sorted(t for t, scd in now.items() if t in before and before[t] != scd)
 
 
-def deploy_pipeline(ctx) -> str:
-    action, live, spec = pipeline_action(ctx)
-    record = ctx.source_state.setdefault("pipeline", {})
-    record["pipeline_id"] = apply_pipeline(ctx.client, action, live, spec)
-    changed = scd_changes(ctx)
-    if changed:
-        record["needs_full_refresh"] = sorted({*record.get("needs_full_refresh", []), *changed})
-    record["scd_types"] = ctx.pipeline.scd_types
-    ctx.state.save()
-    print(
-        f"pipeline {ctx.pipeline_name} ({record['pipeline_id']}): {action}{'d' if action != 'unchanged' else ''}"
-    )
-    if record.get("needs_full_refresh"):
-        tables = ", ".join(record["needs_full_refresh"])
-        print(f"  scd_type changed for {tables}: run `doit run:{ctx.name} --full-refresh`")
-    return action
+def apply_pipeline(ctx: DeployContext, changes: list[Change]) -> None:
+    for change in changes:
+        record = ctx.source_state.setdefault("pipeline", {})
+        record["pipeline_id"] = core.write_pipeline(
+            ctx.client, change.action, change.live, change.desired
+        )
+        changed = scd_changes(record.get("scd_types", {}), ctx.pipeline.scd_types)
+        if changed:
+            record["needs_full_refresh"] = sorted({*record.get("needs_full_refresh", []), *changed})
+        record["scd_types"] = ctx.pipeline.scd_types
+        ctx.state.save()
+        done = f"{change.action}{'d' if change.writes else ''}"
+        print(f"pipeline {change.name} ({record['pipeline_id']}): {done}")
+        if record.get("needs_full_refresh"):
+            tables = ", ".join(record["needs_full_refresh"])
+            print(f"  scd_type changed for {tables}: run `doit run:{ctx.name} --full-refresh`")
 
 
-def delete_pipeline(ctx) -> bool:
+PIPELINE = core.Resource("pipeline", plan_pipeline, apply_pipeline)
+
+
+def deploy_pipeline(ctx: DeployContext) -> str:
+    return core.deploy(ctx, PIPELINE)[0].action
+
+
+def delete_pipeline(ctx: DeployContext) -> bool:
     live = _live_pipeline(ctx)
-    if live is None:
-        return False
-    ctx.client.pipelines.delete(live["pipeline_id"])
-    return True
+    return live is not None and core.delete_pipeline(ctx.client, live["pipeline_id"])

@@ -7,6 +7,7 @@ import time
 
 from databricks.sdk.service.pipelines import UpdateInfoState
 
+from tools.lakeflow.context import DeployContext
 from tools.lakeflow.errors import LakeflowError
 
 TERMINAL = {UpdateInfoState.COMPLETED, UpdateInfoState.FAILED, UpdateInfoState.CANCELED}
@@ -14,7 +15,7 @@ POLL_SECONDS = 0.25
 RUN_TIMEOUT_SECONDS = 3600
 
 
-def _pipeline_id(ctx) -> str:
+def _pipeline_id(ctx: DeployContext) -> str:
     pipeline_id = ctx.source_state.get("pipeline", {}).get("pipeline_id")
     if not pipeline_id:
         raise LakeflowError(
@@ -27,7 +28,7 @@ def _tables(names: str) -> list[str]:
     return [n.strip() for n in names.split(",") if n.strip()]
 
 
-def refresh_selection(ctx, refresh: str = "", full_refresh_tables: str = "") -> dict:
+def refresh_selection(ctx: DeployContext, refresh: str = "", full_refresh_tables: str = "") -> dict:
     """`--refresh a,b` / `--full-refresh-tables c` as start_update's selections, by destination
     table (a source table name is accepted too). Checked before any call."""
     destinations = {}
@@ -61,7 +62,7 @@ def refresh_selection(ctx, refresh: str = "", full_refresh_tables: str = "") -> 
 
 
 def run_pipeline(
-    ctx, full_refresh: bool = False, refresh: str = "", full_refresh_tables: str = ""
+    ctx: DeployContext, full_refresh: bool = False, refresh: str = "", full_refresh_tables: str = ""
 ) -> str:
     selection = refresh_selection(ctx, refresh, full_refresh_tables)
     if full_refresh and selection:
@@ -115,7 +116,7 @@ def run_pipeline(
     return state.value
 
 
-def show_status(ctx) -> None:
+def show_status(ctx: DeployContext) -> None:
     record = ctx.source_state
     print(f"source {ctx.name} on target {ctx.target.name} ({ctx.remote_root})")
     print(f"  files deployed: {len(record.get('files', {}))}")

@@ -5,134 +5,92 @@ than remote hashes: the workspace API returns no content hash, so comparing remo
 mean exporting every file on every deploy. The manifest lets a fresh clone (no local state) learn
 what is deployed with one export, and uploads nothing that is already identical.
 
-Each deploy makes one recursive listing (a GET per folder). It shows files deleted out of band
+The plan makes one recursive listing (a GET per folder). It shows files deleted out of band
 (restored) and files whose `modified_at` differs from what deploy recorded (edited out of band,
 re-uploaded). Deploy deletes only files it created itself and that are no longer staged.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from databricks.sdk.errors import NotFound
-from databricks.sdk.service.workspace import ImportFormat, ObjectType
-
-from tools.lakeflow import stage
+from tools.lakeflow import core, stage
+from tools.lakeflow.context import DeployContext
+from tools.lakeflow.core import Change
 
 MANIFEST = ".lakeflow_manifest.json"
-
-
-@dataclass
-class SyncPlan:
-    uploads: dict[str, str] = field(default_factory=dict)  # rel → reason (new/changed/...)
-    deletes: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    missing_dirs: list[str] = field(default_factory=list)
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def remote_listing(ctx) -> tuple[dict[str, int], set[str]]:
-    """Files under the remote root (rel → modified_at) and its folders (rel, "" for the root)."""
-    root = ctx.remote_root
-    files: dict[str, int] = {}
-    folders: set[str] = set()
-    pending = [root]
-    while pending:
-        folder = pending.pop()
-        try:
-            objects = list(ctx.client.workspace.list(folder))
-        except NotFound:
-            continue
-        folders.add(folder[len(root) :].lstrip("/"))
-        for obj in objects:
-            rel = obj.path[len(root) :].lstrip("/")
-            if obj.object_type == ObjectType.DIRECTORY:
-                pending.append(obj.path)
-            else:
-                files[rel] = obj.modified_at or 0
-    return files, folders
-
-
-def _recorded(ctx, remote_files: dict[str, int]) -> dict[str, dict]:
+def _recorded(ctx: DeployContext, live_files: dict[str, int]) -> dict[str, dict[str, Any]]:
     """What deploy last uploaded: local state, or (fresh clone) the remote manifest."""
-    recorded = ctx.source_state.get("files")
+    recorded: dict[str, dict[str, Any]] | None = ctx.source_state.get("files")
     if recorded is not None:
         return recorded
-    if MANIFEST not in remote_files:
+    if MANIFEST not in live_files:
         return {}
-    exported = ctx.client.workspace.export(f"{ctx.remote_root}/{MANIFEST}")
-    manifest = json.loads(base64.b64decode(exported.content or ""))
+    manifest = json.loads(core.read_file(ctx.client, f"{ctx.remote_root}/{MANIFEST}"))
     # Trust the manifest's hashes and adopt today's modified_at as the baseline.
     return {rel: {"sha256": digest, "modified_at": None} for rel, digest in manifest.items()}
 
 
-def plan_sync(ctx, staged: dict[str, Path]) -> tuple[SyncPlan, dict[str, dict], dict[str, int]]:
-    remote_files, remote_folders = remote_listing(ctx)
-    recorded = _recorded(ctx, remote_files)
-    plan = SyncPlan()
-    for rel, path in sorted(staged.items()):
-        digest = sha256(path)
-        known = recorded.get(rel)
-        if rel not in remote_files:
-            plan.uploads[rel] = "restore" if known else "new"
-        elif not known or known["sha256"] != digest:
-            plan.uploads[rel] = "changed"
-        elif known.get("modified_at") not in (None, remote_files[rel]):
-            plan.uploads[rel] = "edited remotely"
-        else:
-            plan.unchanged.append(rel)
-    plan.deletes = sorted(r for r in recorded if r not in staged and r in remote_files)
-    if plan.uploads or plan.deletes:
-        # Folders to create first: each upload's parent, and the root for the manifest.
-        needed = {"", *(Path(rel).parent.as_posix() for rel in plan.uploads)} - {"."}
-        plan.missing_dirs = sorted(d for d in needed if d not in remote_folders)
-    return plan, recorded, remote_files
+def plan_files(ctx: DeployContext) -> list[Change]:
+    """One change per staged or recorded file, preceded by the folders an upload needs."""
+    staged = stage.staged_files(ctx.name, ctx.root)
+    listing = core.list_folder(ctx.client, ctx.remote_root)
+    desired = {rel: sha256(path) for rel, path in staged.items()}
+    changes = core.diff_files("file", desired, _recorded(ctx, listing.files), listing.files)
+    if not any(c.writes for c in changes):
+        return changes
+    uploads = [c.name for c in changes if c.action in ("create", "update")]
+    folders = core.missing_folders(ctx.remote_root, uploads, listing)  # the root holds the manifest
+    return [Change("folder", f, "create") for f in folders] + changes
 
 
-def _upload(ctx, rel: str, content: bytes) -> None:
-    ctx.client.workspace.import_(
-        f"{ctx.remote_root}/{rel}",
-        content=base64.b64encode(content).decode(),
-        format=ImportFormat.AUTO,
-        overwrite=True,
-    )
-
-
-def sync_source(ctx, staged: dict[str, Path] | None = None) -> SyncPlan:
-    staged = staged if staged is not None else stage.staged_files(ctx.name, ctx.root)
-    plan, recorded, remote_files = plan_sync(ctx, staged)
+def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
+    staged = stage.staged_files(ctx.name, ctx.root)
     files = ctx.source_state.setdefault("files", {})
-    if not recorded.keys() <= files.keys():  # fresh clone: adopt the manifest as local state
-        files.update(recorded)
-    if plan.uploads or plan.deletes:
-        for folder in plan.missing_dirs:
-            ctx.client.workspace.mkdirs(f"{ctx.remote_root}/{folder}".rstrip("/"))
-        for rel, reason in plan.uploads.items():
-            _upload(ctx, rel, staged[rel].read_bytes())
-            files[rel] = {"sha256": sha256(staged[rel]), "modified_at": None}
-            ctx.state.save()  # after each upload: an interrupted sync resumes where it stopped
-            print(f"  upload {rel} ({reason})")
-        for rel in plan.deletes:
-            ctx.client.workspace.delete(f"{ctx.remote_root}/{rel}")
+    for gone in set(files) - {c.name for c in changes if c.kind == "file"}:
+        files.pop(gone)  # neither staged nor in the workspace any more: nothing to track
+    for change in changes:
+        rel = change.name
+        if change.kind == "folder":
+            ctx.client.workspace.mkdirs(rel)
+        elif change.action == "delete":
+            core.delete_path(ctx.client, f"{ctx.remote_root}/{rel}")
             files.pop(rel, None)
             ctx.state.save()
             print(f"  delete {rel} (no longer staged)")
+        elif change.writes:
+            core.write_file(ctx.client, f"{ctx.remote_root}/{rel}", staged[rel].read_bytes())
+            files[rel] = {"sha256": change.desired, "modified_at": None}
+            ctx.state.save()  # after each upload: an interrupted sync resumes where it stopped
+            print(f"  upload {rel} ({change.reason})")
+        else:  # unchanged; on a fresh clone this adopts the manifest's entry
+            files[rel] = {"sha256": change.desired, "modified_at": change.live}
+    if any(c.writes for c in changes):
         manifest = {rel: files[rel]["sha256"] for rel in sorted(files)}
-        _upload(ctx, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
-        remote_files, _ = remote_listing(ctx)
-    for rel, entry in files.items():
-        if entry.get("modified_at") is None and rel in remote_files:
-            entry["modified_at"] = remote_files[rel]
-    ctx.state.save()
+        content = json.dumps(manifest, indent=1, sort_keys=True).encode()
+        core.write_file(ctx.client, f"{ctx.remote_root}/{MANIFEST}", content)
+        live_files = core.list_folder(ctx.client, ctx.remote_root).files
+        for rel, entry in files.items():
+            if entry.get("modified_at") is None and rel in live_files:
+                entry["modified_at"] = live_files[rel]
+    counts = core.count(c for c in changes if c.kind == "file")
     print(
-        f"sync {ctx.name} → {ctx.remote_root}: {len(plan.uploads)} uploaded, "
-        f"{len(plan.deletes)} deleted, {len(plan.unchanged)} unchanged"
+        f"sync {ctx.name} → {ctx.remote_root}: {counts['create'] + counts['update']} uploaded, "
+        f"{counts['delete']} deleted, {counts['unchanged']} unchanged"
     )
-    return plan
+
+
+FILES = core.Resource("file", plan_files, apply_files)
+
+
+def sync_source(ctx: DeployContext) -> list[Change]:
+    return core.deploy(ctx, FILES)

@@ -21,7 +21,8 @@ from databricks.sdk.errors.platform import InvalidParameterValue
 from databricks.sdk.service.workspace import ImportFormat, Language
 
 from tools.lakeflow import project
-from tools.lakeflow.pipeline_deploy import apply_pipeline, find_pipeline, pipeline_change
+from tools.lakeflow.core import find_pipeline, pipeline_change
+from tools.lakeflow.core import write_pipeline as apply_pipeline
 from tools.lakeflow.state import DeployState
 from tools.lakeflow.targets import selected_target, workspace_client
 from tools.notebook_based_deployment.generate import (

@@ -1,0 +1,377 @@
+"""The deploy core: desired state → read live state → diff → apply, for every resource kind.
+
+Every deploy path (the files path of `doit deploy:<s>`, the notebook path, later the managed
+mode) goes through here, with one `Session` per process per target: one WorkspaceClient, one
+state store (`tools.lakeflow.state`) and its one lock.
+
+A *resource kind* is a `Resource(kind, plan, apply)` of two plain functions over a context
+(anything with a `.session`, e.g. `context.DeployContext`):
+
+- `plan(ctx) -> list[Change]` reads live state (SDK reads only, never a write) and diffs it
+  against the desired state the stage module computes from the specs. One `Change` per object,
+  `unchanged` ones included. `doit plan:<s>` prints exactly this.
+- `apply(ctx, changes)` carries out the changes (all of them are passed, so it can also record
+  the unchanged ones) and saves the state store after each remote write, so an interrupted
+  deploy converges on the next run. It must write nothing remotely for an `unchanged` change:
+  that is what makes a no-op deploy a zero-write deploy.
+
+`deploy(ctx, resource)` runs plan then apply under the state lock, after taking in what other
+processes recorded. To add a resource kind: write its `plan` and `apply` in the stage module that
+owns the desired state (diff with `diff_files` / `overlay_change`, read and write with the helpers
+below), make a `Resource` of them, and call `deploy` (and list it in the path's `plan`).
+
+The helpers below are the only code that reads or writes the workspace for deploy: listing a
+folder (once, recursively), files, volumes, pipelines, jobs and deletes. Imports go one way:
+tasks (dodo.py) → tools.lakeflow.deploy → stage modules → core → state, targets → databricks-sdk.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import NotFound
+from databricks.sdk.errors.platform import InvalidParameterValue
+from databricks.sdk.service.workspace import ImportFormat, Language, ObjectType
+
+from tools.lakeflow import project
+from tools.lakeflow.state import DeployState
+from tools.lakeflow.targets import Target, selected_target, workspace_client
+
+ACTIONS = ("create", "update", "delete", "unchanged")
+PIPELINES_API = "/api/2.0/pipelines"
+JOBS_API = "/api/2.2/jobs"
+
+
+# -- changes ------------------------------------------------------------------------------------
+@dataclass
+class Change:
+    """One object's planned action. `desired`/`live` carry what apply needs (never a secret)."""
+
+    kind: str  # file, connection, schema, pipeline, notebook, volume file, job...
+    name: str
+    action: str  # one of ACTIONS
+    reason: str = ""  # why: new, changed, restore, edited remotely...
+    desired: Any = field(default=None, repr=False)
+    live: Any = field(default=None, repr=False)
+
+    @property
+    def writes(self) -> bool:
+        return self.action != "unchanged"
+
+    def line(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
+        return f"  {self.action:<9} {self.kind} {self.name}{why}"
+
+
+def count(changes: Iterable[Change]) -> dict[str, int]:
+    changes = list(changes)
+    return {action: sum(1 for c in changes if c.action == action) for action in ACTIONS}
+
+
+def summary(changes: Iterable[Change]) -> str:
+    counts = count(changes)
+    return (
+        f"Plan: {counts['create']} to add, {counts['update']} to change, "
+        f"{counts['delete']} to delete, {counts['unchanged']} unchanged"
+    )
+
+
+# -- session ------------------------------------------------------------------------------------
+class Session:
+    """One per process per target: the workspace client, the state store and its lock."""
+
+    def __init__(
+        self, target: Target, root: Path = project.REPO_ROOT, client: WorkspaceClient | None = None
+    ):
+        self.target = target
+        self.root = root
+        self.state = DeployState(target.name, root)
+        if client is not None:
+            self.__dict__["client"] = client  # a caller's own client (the workspace notebook)
+
+    @cached_property
+    def client(self) -> WorkspaceClient:
+        return workspace_client(self.target, self.root)
+
+    @cached_property
+    def user_name(self) -> str:
+        cached = self.state.data.get("user_name")
+        if not cached:
+            cached = self.client.current_user.me().user_name or ""
+            self.state.data["user_name"] = cached
+            self.state.save()
+        return str(cached)
+
+    @property
+    def user(self) -> str:
+        """The user name's local part, dots as underscores: the guide's naming."""
+        return self.user_name.split("@")[0].replace(".", "_")
+
+    def fill(self, pattern: str, source: str) -> str:
+        """A target pattern (`{user}`, `{user_name}`, `{source}`) filled in."""
+        return pattern.format(user=self.user, user_name=self.user_name, source=source)
+
+    def workspace_folder(self, source: str, folder: str | None = None) -> str:
+        """`<target workspace_root>/<folder>` (folder defaults to the source's name)."""
+        base = self.fill(self.target.workspace_root, source).rstrip("/")
+        return f"{base}/{folder or source}"
+
+
+_sessions: dict[tuple[Path, str], Session] = {}
+
+
+def open_session(root: Path = project.REPO_ROOT) -> Session:
+    """The session of the selected target (LAKEFLOW_TARGET or the default), one per process."""
+    target = selected_target(root)
+    key = (root, target.name)
+    if key not in _sessions:
+        _sessions[key] = Session(target, root)
+    return _sessions[key]
+
+
+# -- the driver ---------------------------------------------------------------------------------
+class HasSession(Protocol):
+    @property
+    def session(self) -> Session: ...
+
+
+C = TypeVar("C", bound=HasSession)
+
+
+@dataclass(frozen=True)
+class Resource(Generic[C]):
+    kind: str
+    plan: Callable[[C], list[Change]]
+    apply: Callable[[C, list[Change]], None]
+
+
+def plan(ctx: C, resources: Iterable[Resource[C]]) -> list[Change]:
+    """Every resource's changes, read-only (no lock: a plan writes nothing, not even state)."""
+    return [change for resource in resources for change in resource.plan(ctx)]
+
+
+def deploy(ctx: C, resource: Resource[C]) -> list[Change]:
+    """Plan and apply one resource kind under the state lock; returns its changes."""
+    state = ctx.session.state
+    with state.lock:
+        state.reload()
+        changes = resource.plan(ctx)
+        resource.apply(ctx, changes)
+        state.save()
+    return changes
+
+
+# -- diffs (pure) -------------------------------------------------------------------------------
+def diff_files(
+    kind: str,
+    desired: dict[str, str],
+    recorded: dict[str, dict[str, Any]],
+    live: dict[str, int],
+) -> list[Change]:
+    """Files by content hash. desired: rel → sha256; recorded: rel → {sha256, modified_at} (what
+    deploy last wrote, modified_at None when not yet seen); live: rel → modified_at.
+
+    Uploads what is new, changed, deleted out of band (restore) or edited out of band; deletes
+    only what deploy recorded, is no longer desired and is still there. Change.desired is the
+    sha256, Change.live the live modified_at.
+    """
+    changes = []
+    for rel, digest in sorted(desired.items()):
+        known = recorded.get(rel)
+        if rel not in live:
+            action, reason = ("update", "restore") if known else ("create", "new")
+        elif not known or known.get("sha256") != digest:
+            action, reason = "update", "changed"
+        elif known.get("modified_at") not in (None, live[rel]):
+            action, reason = "update", "edited remotely"
+        else:
+            action, reason = "unchanged", ""
+        changes.append(Change(kind, rel, action, reason, desired=digest, live=live.get(rel)))
+    for rel in sorted(recorded):
+        if rel not in desired and rel in live:
+            changes.append(Change(kind, rel, "delete", live=live[rel]))
+    return changes
+
+
+def overlay_change(live: dict[str, Any] | None, desired: dict[str, Any]) -> tuple[str, dict]:
+    """create, update or unchanged, and the settings to write: the live settings with the managed
+    ones laid over them, so settings deploy does not manage stay as they are."""
+    if live is None:
+        return "create", desired
+    merged = {**live, **desired}
+    return ("unchanged" if merged == live else "update"), merged
+
+
+# -- workspace files ----------------------------------------------------------------------------
+@dataclass
+class Listing:
+    files: dict[str, int] = field(default_factory=dict)  # rel → modified_at
+    folders: set[str] = field(default_factory=set)  # rel, "" for the root itself
+
+
+def list_folder(client: WorkspaceClient, root: str) -> Listing:
+    """Everything under a workspace folder, one GET per folder; empty when it does not exist."""
+    listing, pending = Listing(), [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            objects = list(client.workspace.list(folder))
+        except NotFound:
+            continue
+        listing.folders.add(folder[len(root) :].lstrip("/"))
+        for obj in objects:
+            path = obj.path or ""
+            if obj.object_type == ObjectType.DIRECTORY:
+                pending.append(path)
+            else:
+                listing.files[path[len(root) :].lstrip("/")] = obj.modified_at or 0
+    return listing
+
+
+def missing_folders(root: str, rels: Iterable[str], listing: Listing) -> list[str]:
+    """Folders (absolute) to create before writing `rels` under root: the root, each parent."""
+    needed = {"", *(Path(rel).parent.as_posix() for rel in rels)} - {"."}
+    return [f"{root}/{d}".rstrip("/") for d in sorted(needed) if d not in listing.folders]
+
+
+def write_file(client: WorkspaceClient, path: str, content: bytes, notebook: bool = False) -> None:
+    """A workspace file (or a Python notebook, as source), overwriting what is there."""
+    encoded = base64.b64encode(content).decode()
+    if notebook:
+        client.workspace.import_(
+            path,
+            content=encoded,
+            format=ImportFormat.SOURCE,
+            language=Language.PYTHON,
+            overwrite=True,
+        )
+    else:
+        client.workspace.import_(path, content=encoded, format=ImportFormat.AUTO, overwrite=True)
+
+
+def read_file(client: WorkspaceClient, path: str) -> bytes:
+    return base64.b64decode(client.workspace.export(path).content or "")
+
+
+def delete_path(client: WorkspaceClient, path: str) -> bool:
+    """Delete a workspace object; False when it was not there."""
+    try:
+        client.workspace.delete(path)
+    except NotFound:
+        return False
+    return True
+
+
+# -- volume files -------------------------------------------------------------------------------
+def list_volume(client: WorkspaceClient, directory: str) -> set[str]:
+    """Every file path under a volume directory (recursively); empty when it does not exist."""
+    found: set[str] = set()
+    pending = [directory]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(client.files.list_directory_contents(folder))
+        except NotFound:
+            continue
+        for entry in entries:
+            path = (entry.path or "").rstrip("/")
+            if entry.is_directory:
+                pending.append(path)
+            else:
+                found.add(path)
+    return found
+
+
+def write_volume_file(client: WorkspaceClient, path: str, content: bytes) -> None:
+    client.files.upload(path, io.BytesIO(content), overwrite=True)
+
+
+# -- pipelines ----------------------------------------------------------------------------------
+def read_pipeline(client: WorkspaceClient, pipeline_id: str) -> dict | None:
+    try:
+        found: dict = client.api_client.do("GET", f"{PIPELINES_API}/{pipeline_id}")  # type: ignore[assignment]
+    except NotFound:
+        return None
+    return found
+
+
+def find_pipeline(client: WorkspaceClient, pipeline_id: str | None, name: str) -> dict | None:
+    """The live pipeline: by the id deploy recorded, else by name (a fresh clone adopts it)."""
+    if pipeline_id:
+        return read_pipeline(client, pipeline_id)
+    for status in client.pipelines.list_pipelines(filter=f"name LIKE '{name}'"):
+        if status.pipeline_id:
+            return read_pipeline(client, status.pipeline_id)
+    return None
+
+
+def pipeline_change(live: dict | None, desired: dict) -> tuple[str, dict]:
+    """`overlay_change` on a pipeline as GET returns it ({"pipeline_id", "spec", ...})."""
+    return overlay_change(live["spec"] if live else None, desired)
+
+
+def write_pipeline(client: WorkspaceClient, action: str, live: dict | None, spec: dict) -> str:
+    """Carry out `action` (create/update/unchanged); returns the pipeline id. Never deletes and
+    recreates: that would lose the pipeline's history and checkpoints."""
+    if action == "create":
+        created: dict = client.api_client.do("POST", PIPELINES_API, body=spec)  # type: ignore[assignment]
+        return str(created["pipeline_id"])
+    assert live is not None, f"{action} needs the live pipeline"
+    pipeline_id = str(live["pipeline_id"])
+    if action == "update":
+        body = {**spec, "pipeline_id": pipeline_id}
+        client.api_client.do("PUT", f"{PIPELINES_API}/{pipeline_id}", body=body)
+    return pipeline_id
+
+
+def delete_pipeline(client: WorkspaceClient, pipeline_id: str) -> bool:
+    try:
+        client.pipelines.delete(pipeline_id)
+    except NotFound:
+        return False
+    return True
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+def read_job(client: WorkspaceClient, job_id: int | str | None) -> dict | None:
+    """The live job ({"job_id", "settings", ...}), None when it is gone."""
+    if not job_id:
+        return None
+    try:
+        found: dict = client.api_client.do("GET", f"{JOBS_API}/get", query={"job_id": job_id})  # type: ignore[assignment]
+    except (NotFound, InvalidParameterValue):
+        return None
+    return found
+
+
+def job_change(live: dict | None, desired: dict) -> tuple[str, dict]:
+    """`overlay_change` on a job's settings."""
+    return overlay_change(live["settings"] if live else None, desired)
+
+
+def write_job(client: WorkspaceClient, action: str, live: dict | None, settings: dict) -> int:
+    """Create the job or reset its settings; returns the job id."""
+    if action == "create":
+        created: dict = client.api_client.do("POST", f"{JOBS_API}/create", body=settings)  # type: ignore[assignment]
+        return int(created["job_id"])
+    assert live is not None, f"{action} needs the live job"
+    job_id = int(live["job_id"])
+    if action == "update":
+        body = {"job_id": job_id, "new_settings": settings}
+        client.api_client.do("POST", f"{JOBS_API}/reset", body=body)
+    return job_id
+
+
+def delete_job(client: WorkspaceClient, job_id: int | str) -> bool:
+    try:
+        client.api_client.do("POST", f"{JOBS_API}/delete", body={"job_id": job_id})
+    except (NotFound, InvalidParameterValue):
+        return False
+    return True
