@@ -25,9 +25,8 @@ COPIED = (
 IGNORED = shutil.ignore_patterns(
     "__pycache__", "*.pyc", "configs", ".lakeflow", "build", ".pytest_cache"
 )
-# doit's default reporter: ".  name" for a task it executed, "-- name" for one up to date.
+# doit's default reporter: ".  name" for a task it executed ("-- name" for one up to date).
 RAN = re.compile(r"^\.  (\S+)", re.MULTILINE)
-SKIPPED = re.compile(r"^-- (\S+)", re.MULTILINE)
 
 
 class DoitSandbox:
@@ -44,19 +43,33 @@ class DoitSandbox:
                 if child.is_dir() and child.name not in (*sources, "interface"):
                     shutil.rmtree(child)
 
+    def _env(self, env: dict | None) -> dict:
+        # The Spark check has its own tests (tests/spark); here it would add a minute a deploy.
+        return {
+            **os.environ,
+            "PYTHONPATH": str(self.root),
+            "LAKEFLOW_SKIP_CHECK": "1",
+            **(env or {}),
+        }
+
+    def start(self, *args: str, env: dict | None = None) -> subprocess.Popen:
+        """Start `doit <args>` without waiting (for runs that overlap)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "doit", *args],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self._env(env),
+        )
+
     def doit(self, *args: str, check: bool = True, env: dict | None = None):
         result = subprocess.run(
             [sys.executable, "-m", "doit", *args],
             cwd=self.root,
             capture_output=True,
             text=True,
-            # The Spark check has its own tests (tests/spark); here it would add a minute a deploy.
-            env={
-                **os.environ,
-                "PYTHONPATH": str(self.root),
-                "LAKEFLOW_SKIP_CHECK": "1",
-                **(env or {}),
-            },
+            env=self._env(env),
             timeout=600,
         )
         if check and result.returncode != 0:

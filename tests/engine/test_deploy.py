@@ -239,3 +239,22 @@ def test_destroy_needs_yes_and_removes_what_deploy_created(box, workspace):
     assert list(sdk.pipelines.list_pipelines()) == []
     assert json.loads((box.root / ".lakeflow/state/local.json").read_text())["sources"] == {}
     assert len(uploads(deploy(box))) == 8
+
+
+def test_two_sources_deployed_at_once_are_both_recorded(tmp_path):
+    """Two real `doit deploy:<s>` of different sources at once: both land in the one state store."""
+    box = DoitSandbox(tmp_path, sources=("example",))
+    box.clone_source("example", "twin")
+    runs = [box.start("deploy:example"), box.start("deploy:twin")]
+    for run in runs:
+        out, err = run.communicate(timeout=600)
+        assert run.returncode == 0, f"{out}\n{err}"
+    state = json.loads((box.root / ".lakeflow/state/local.json").read_text())
+    for name in ("example", "twin"):
+        record = state["sources"][name]
+        assert len(record["files"]) == 8 and record["pipeline"]["pipeline_id"], name
+        assert record["connection"]["name"] == f"{name}_connection"
+    with LocalWorkspace(box.root / ".lakeflow" / "local") as ws:
+        before = len(ws.requests())
+        assert "Plan: 0 to add, 0 to change, 0 to delete" in box.doit("plan:twin").stdout
+        assert writes(requests_since(ws, before)) == []

@@ -45,6 +45,7 @@ from tools.lakeflow.state import DeployState
 from tools.lakeflow.targets import Target, selected_target, workspace_client
 
 ACTIONS = ("create", "update", "delete", "unchanged")
+Json = dict[str, Any]  # a REST body as the SDK's api_client.do takes and returns it
 PIPELINES_API = "/api/2.0/pipelines"
 JOBS_API = "/api/2.2/jobs"
 
@@ -200,7 +201,7 @@ def diff_files(
     return changes
 
 
-def overlay_change(live: dict[str, Any] | None, desired: dict[str, Any]) -> tuple[str, dict]:
+def overlay_change(live: Json | None, desired: Json) -> tuple[str, Json]:
     """create, update or unchanged, and the settings to write: the live settings with the managed
     ones laid over them, so settings deploy does not manage stay as they are."""
     if live is None:
@@ -294,15 +295,15 @@ def write_volume_file(client: WorkspaceClient, path: str, content: bytes) -> Non
 
 
 # -- pipelines ----------------------------------------------------------------------------------
-def read_pipeline(client: WorkspaceClient, pipeline_id: str) -> dict | None:
+def read_pipeline(client: WorkspaceClient, pipeline_id: str) -> Json | None:
     try:
-        found: dict = client.api_client.do("GET", f"{PIPELINES_API}/{pipeline_id}")  # type: ignore[assignment]
+        found: Json = client.api_client.do("GET", f"{PIPELINES_API}/{pipeline_id}")
     except NotFound:
         return None
     return found
 
 
-def find_pipeline(client: WorkspaceClient, pipeline_id: str | None, name: str) -> dict | None:
+def find_pipeline(client: WorkspaceClient, pipeline_id: str | None, name: str) -> Json | None:
     """The live pipeline: by the id deploy recorded, else by name (a fresh clone adopts it)."""
     if pipeline_id:
         return read_pipeline(client, pipeline_id)
@@ -312,16 +313,16 @@ def find_pipeline(client: WorkspaceClient, pipeline_id: str | None, name: str) -
     return None
 
 
-def pipeline_change(live: dict | None, desired: dict) -> tuple[str, dict]:
+def pipeline_change(live: Json | None, desired: Json) -> tuple[str, Json]:
     """`overlay_change` on a pipeline as GET returns it ({"pipeline_id", "spec", ...})."""
     return overlay_change(live["spec"] if live else None, desired)
 
 
-def write_pipeline(client: WorkspaceClient, action: str, live: dict | None, spec: dict) -> str:
+def write_pipeline(client: WorkspaceClient, action: str, live: Json | None, spec: Json) -> str:
     """Carry out `action` (create/update/unchanged); returns the pipeline id. Never deletes and
     recreates: that would lose the pipeline's history and checkpoints."""
     if action == "create":
-        created: dict = client.api_client.do("POST", PIPELINES_API, body=spec)  # type: ignore[assignment]
+        created: Json = client.api_client.do("POST", PIPELINES_API, body=spec)
         return str(created["pipeline_id"])
     assert live is not None, f"{action} needs the live pipeline"
     pipeline_id = str(live["pipeline_id"])
@@ -340,26 +341,26 @@ def delete_pipeline(client: WorkspaceClient, pipeline_id: str) -> bool:
 
 
 # -- jobs ---------------------------------------------------------------------------------------
-def read_job(client: WorkspaceClient, job_id: int | str | None) -> dict | None:
+def read_job(client: WorkspaceClient, job_id: int | str | None) -> Json | None:
     """The live job ({"job_id", "settings", ...}), None when it is gone."""
     if not job_id:
         return None
     try:
-        found: dict = client.api_client.do("GET", f"{JOBS_API}/get", query={"job_id": job_id})  # type: ignore[assignment]
+        found: Json = client.api_client.do("GET", f"{JOBS_API}/get", query={"job_id": job_id})
     except (NotFound, InvalidParameterValue):
         return None
     return found
 
 
-def job_change(live: dict | None, desired: dict) -> tuple[str, dict]:
+def job_change(live: Json | None, desired: Json) -> tuple[str, Json]:
     """`overlay_change` on a job's settings."""
     return overlay_change(live["settings"] if live else None, desired)
 
 
-def write_job(client: WorkspaceClient, action: str, live: dict | None, settings: dict) -> int:
+def write_job(client: WorkspaceClient, action: str, live: Json | None, settings: Json) -> int:
     """Create the job or reset its settings; returns the job id."""
     if action == "create":
-        created: dict = client.api_client.do("POST", f"{JOBS_API}/create", body=settings)  # type: ignore[assignment]
+        created: Json = client.api_client.do("POST", f"{JOBS_API}/create", body=settings)
         return int(created["job_id"])
     assert live is not None, f"{action} needs the live job"
     job_id = int(live["job_id"])

@@ -37,6 +37,11 @@ def state_dir(root: Path = project.REPO_ROOT) -> Path:
     return project.lakeflow_dir(root) / "state"
 
 
+def shown(path: Path) -> str:
+    """A state file as errors name it: `.lakeflow/state/<file>`."""
+    return Path(*path.parts[-3:]).as_posix()
+
+
 class StateLock:
     """The one deploy lock of a target: a `filelock` lock plus a note saying who holds it.
 
@@ -74,7 +79,7 @@ class StateLock:
             raise LakeflowError(
                 f"deploy lock held by {who}; gave up after {self.timeout:g}s "
                 f"(raise {LOCK_TIMEOUT_ENV} to wait longer)",
-                file=Path(*self.path.parts[-3:]).as_posix(),
+                file=shown(self.path),
             ) from None
         if self._lock.lock_counter == 1:
             note = {
@@ -141,7 +146,7 @@ class DeployState:
         try:
             data = json.loads(self.path.read_text())
         except ValueError as error:
-            raise LakeflowError(f"not valid JSON: {error}", file=self.path.name) from None
+            raise LakeflowError(f"not valid JSON: {error}", file=shown(self.path)) from None
         data.setdefault("sources", {})
         return data if isinstance(data, dict) else {"sources": {}}
 
