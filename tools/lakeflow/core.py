@@ -369,10 +369,3 @@ def write_job(client: WorkspaceClient, action: str, live: Json | None, settings:
         client.api_client.do("POST", f"{JOBS_API}/reset", body=body)
     return job_id
 
-
-def delete_job(client: WorkspaceClient, job_id: int | str) -> bool:
-    try:
-        client.api_client.do("POST", f"{JOBS_API}/delete", body={"job_id": job_id})
-    except (NotFound, InvalidParameterValue):
-        return False
-    return True
