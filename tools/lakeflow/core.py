@@ -368,4 +368,3 @@ def write_job(client: WorkspaceClient, action: str, live: Json | None, settings:
         body = {"job_id": job_id, "new_settings": settings}
         client.api_client.do("POST", f"{JOBS_API}/reset", body=body)
     return job_id
-
