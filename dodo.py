@@ -186,6 +186,12 @@ def task_notebook_deploy():
         yield remote_task(name, notebook_tasks.deploy_notebooks, [f"merge:{name}"])
 
 
+def task_notebook_plan():
+    """Dry run of notebook_deploy: one line per volume file, notebook, pipeline and job."""
+    for name in _with_preset():
+        yield remote_task(name, notebook_tasks.plan_notebooks, [f"merge:{name}"])
+
+
 # --- scaffold ---
 def task_new():
     """Create a new connector from templates: `doit new --name <source>`."""

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
+from databricks.sdk.service.workspace import ImportFormat, Language
 
 from tests.engine.doit_sandbox import DoitSandbox
 from tests.engine.test_ingestion_pipeline import FakeSpark, Recorder
@@ -296,7 +297,7 @@ def test_cli_generates_notebooks_and_bundle(tmp_path):
 def test_deploying_twice_to_the_local_workspace_writes_nothing_the_second_time(tmp_path):
     box = DoitSandbox(tmp_path, sources=("example",))
     first = box.doit("notebook_deploy:example")
-    assert "notebook deploy example: 13 changes" in first.stdout
+    assert "notebook deploy example: 14 changes (14 created," in first.stdout
     with LocalWorkspace(box.root / ".lakeflow" / "local") as ws:
         before = len(ws.requests())
     second = box.doit("notebook_deploy:example")
@@ -304,14 +305,12 @@ def test_deploying_twice_to_the_local_workspace_writes_nothing_the_second_time(t
     with LocalWorkspace(box.root / ".lakeflow" / "local") as ws:
         new = ws.requests()[before:]
     assert new and [r for r in new if r["method"] in {"POST", "PUT", "PATCH", "DELETE"}] == []
-    # A changed CSV row updates its job in place.
+    # A changed CSV row: `notebook_plan` shows the job update (applying it: the drift tests).
     csv_file = box.root / "sources/example/deployment/tables.csv"
     csv_file.write_text(csv_file.read_text().replace("0 3 * * *", "0 4 * * *"))
-    third = box.doit("notebook_deploy:example")
-    assert "update    job example_reference_schedule (0 0 4 * * ?)" in third.stdout
-    assert (
-        "notebook deploy example: 1 changes" in third.stdout
-    )  # only the job: schedules are not in notebooks
+    plan = box.doit("notebook_plan:example")
+    assert "update    job example_reference_schedule (changed)" in plan.stdout
+    assert "Plan: 0 to add, 1 to change, 0 to delete, 12 unchanged" in plan.stdout
 
 
 @pytest.mark.parametrize("connector", project.source_names())
@@ -686,3 +685,127 @@ def test_a_csv_rows_table_configuration_is_what_the_pipeline_runtime_sends():
     assert rows[2].table_configuration() == {
         "scd_type": "SCD_TYPE_1", "primary_keys": '["id"]', "sequence_by": "updated_at",
     }  # fmt: skip
+
+
+# -- drift and removal ---------------------------------------------------------------------------
+def deploy_in_process(root: Path, ws: LocalWorkspace, capsys, plan: bool = False) -> str:
+    run = deployer.plan_from_preset if plan else deployer.deploy_from_preset
+    capsys.readouterr()
+    run("example", client=local_client(ws), root=root)
+    return capsys.readouterr().out
+
+
+def live_jobs(client) -> dict[str, dict]:
+    jobs = client.api_client.do("GET", "/api/2.2/jobs/list").get("jobs", [])
+    return {j["settings"]["name"]: j for j in jobs}
+
+
+def live_pipelines(client) -> dict[str, dict]:
+    return {
+        p.name: client.api_client.do("GET", f"/api/2.0/pipelines/{p.pipeline_id}")
+        for p in client.pipelines.list_pipelines()
+    }
+
+
+def test_out_of_band_changes_are_planned_and_restored(tmp_path, capsys):
+    root = connector_root(tmp_path)
+    with LocalWorkspace(tmp_path / "ws") as ws:
+        client = local_client(ws)
+        deploy_in_process(root, ws, capsys)
+        job = live_jobs(client)["example_crm schedule"]
+        wanted_job = job["settings"]
+        changed = {
+            **wanted_job,
+            "schedule": {**wanted_job["schedule"], "quartz_cron_expression": "0 0 0 * * ?"},
+        }
+        client.api_client.do("POST", "/api/2.2/jobs/reset", body={"job_id": job["job_id"], "new_settings": changed})  # fmt: skip
+        pipeline = live_pipelines(client)["example_crm"]
+        wanted_spec = pipeline["spec"]
+        body = {**wanted_spec, "development": False, "pipeline_id": pipeline["pipeline_id"]}
+        client.api_client.do("PUT", f"/api/2.0/pipelines/{pipeline['pipeline_id']}", body=body)
+        client.api_client.do("POST", "/api/2.2/jobs/delete", body={"job_id": live_jobs(client)["example_reference schedule"]["job_id"]})  # fmt: skip
+        notebook = wanted_spec["libraries"][0]["notebook"]["path"]
+        edited = base64.b64encode(b"# Databricks notebook source\nprint('edited')\n").decode()
+        client.workspace.import_(notebook, content=edited, format=ImportFormat.SOURCE, language=Language.PYTHON, overwrite=True)  # fmt: skip
+        client.files.delete(
+            "/Volumes/main/example_notebooks/connectors/example/libs/spec_parser.py"
+        )
+
+        planned = deploy_in_process(root, ws, capsys, plan=True)
+        assert "update    job example_crm_schedule (changed out of band)" in planned
+        assert "create    job example_reference_schedule (restore)" in planned
+        assert "update    pipeline example_crm (changed out of band)" in planned
+        assert "update    notebook crm (edited remotely)" in planned
+        assert "update    volume file libs/spec_parser.py (restore)" in planned
+        assert "Plan: 1 to add, 4 to change, 0 to delete," in planned
+
+        deployed = deploy_in_process(root, ws, capsys)
+        assert "notebook deploy example: 5 changes (1 created, 4 updated, 0 deleted," in deployed
+        assert live_jobs(client)["example_crm schedule"]["settings"] == wanted_job
+        assert live_pipelines(client)["example_crm"]["spec"] == wanted_spec
+        restored = base64.b64decode(client.workspace.export(notebook).content).decode()
+        assert "print('edited')" not in restored and "PIPELINE_SPEC" in restored
+        assert set(live_jobs(client)) == {"example_crm schedule", "example_reference schedule"}
+        again = deploy_in_process(root, ws, capsys)
+        assert "notebook deploy example: 0 changes" in again, again
+
+
+def remove_group(root: Path, group: str) -> None:
+    csv_file = root / "sources/example/deployment/tables.csv"
+    lines = csv_file.read_text().splitlines(keepends=True)
+    csv_file.write_text("".join(line for line in lines if f",{group}," not in line))
+
+
+def test_removing_a_group_removes_its_pipeline_job_and_notebook(tmp_path, capsys):
+    root = connector_root(tmp_path)
+    with LocalWorkspace(tmp_path / "ws") as ws:
+        client = local_client(ws)
+        deploy_in_process(root, ws, capsys)
+        notebook_root = live_pipelines(client)["example_crm"]["spec"]["libraries"][0]["notebook"]["path"].rsplit("/", 1)[0]  # fmt: skip
+        remove_group(root, "crm")
+        planned = deploy_in_process(root, ws, capsys, plan=True)
+        for line in (
+            "delete    notebook crm",
+            "delete    pipeline example_crm (group removed)",
+            "delete    job example_crm_schedule (schedule removed)",
+        ):
+            assert line in planned
+        assert "Plan: 0 to add, 0 to change, 3 to delete," in planned
+        deployed = deploy_in_process(root, ws, capsys)
+        assert "notebook deploy example: 3 changes (0 created, 0 updated, 3 deleted," in deployed
+        assert set(live_pipelines(client)) == {"example_activity", "example_reference"}
+        assert set(live_jobs(client)) == {"example_reference schedule"}
+        notebooks = {o.path.rsplit("/", 1)[1] for o in client.workspace.list(notebook_root)}
+        assert notebooks == {"activity", "reference"}
+        assert not (root / "build/notebooks/example/notebooks/crm.py").exists()
+        assert "notebook deploy example: 0 changes" in deploy_in_process(root, ws, capsys)
+
+
+def test_with_on_removal_pause_a_removed_schedule_pauses_its_job(tmp_path, capsys):
+    root = connector_root(tmp_path, jobs={"on_removal": "pause"})
+    with LocalWorkspace(tmp_path / "ws") as ws:
+        client = local_client(ws)
+        deploy_in_process(root, ws, capsys)
+        csv_file = root / "sources/example/deployment/tables.csv"
+        csv_file.write_text(csv_file.read_text().replace("0 3 * * *", ""))  # reference: no schedule
+        remove_group(root, "crm")
+        deployed = deploy_in_process(root, ws, capsys)
+        assert "update    job example_reference_schedule (schedule removed: paused" in deployed
+        assert "delete    pipeline example_crm (group removed)" in deployed
+        jobs = live_jobs(client)
+        assert {name: j["settings"]["schedule"]["pause_status"] for name, j in jobs.items()} == {
+            "example_crm schedule": "PAUSED",
+            "example_reference schedule": "PAUSED",
+        }
+        assert set(live_pipelines(client)) == {"example_activity", "example_reference"}
+        assert "notebook deploy example: 0 changes" in deploy_in_process(root, ws, capsys)
+        # The schedule comes back: the same job is unpaused, not a second one made.
+        csv_file.write_text(csv_file.read_text().replace("products,reference,,,", "products,reference,,0 3 * * *,"))  # fmt: skip
+        assert "update    job example_reference_schedule (changed)" in deploy_in_process(
+            root, ws, capsys
+        )
+        jobs = live_jobs(client)
+        assert (
+            jobs["example_reference schedule"]["settings"]["schedule"]["pause_status"] == "UNPAUSED"
+        )
+        assert len(jobs) == 2

@@ -1,39 +1,46 @@
-"""Deploy a connector's notebook pipelines from its preset, changing only what changed.
+"""Deploy a connector's notebook pipelines from its preset, through the engine's deploy core.
 
-With the SDK against the selected target (the embedded local workspace by default): the merged
-source (with the libs/ and pipeline/ modules the notebooks import) goes to the preset's UC volume,
-the notebooks are imported into the workspace, the pipelines are created or updated in place and
-the scheduled jobs created or reset. The same rules as `doit deploy`: content hashes in the target's
-state store, one cheap read per resource to notice out-of-band changes, no delete-and-recreate.
-Used by `doit notebook_deploy:<c>` and by the workspace notebook, which pass their own client.
+This module only says what should exist (the desired state, from `generate.build`): the schema
+and volume, the volume files the notebooks load (merged connector, libs/, pipeline/), one
+notebook, one pipeline and (when scheduled) one job per pipeline group. `tools.lakeflow.core`
+reads the live state, diffs and writes, with the target's one session, state store and lock:
+
+- content hashes and `modified_at` for files and notebooks (an out-of-band edit is restored);
+- pipelines and jobs: the live settings with the managed ones laid over them, so a setting
+  changed out of band is put back, and `plan` says "changed out of band";
+- what deploy made and the preset no longer asks for is removed: notebooks of removed groups,
+  their pipelines, and their jobs (deleted, or paused when the preset says
+  `jobs.on_removal: "pause"`).
+
+Used by `doit notebook_deploy:<c>` / `doit notebook_plan:<c>` and by the workspace notebook,
+which passes its own client.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import json
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from databricks.sdk.errors import NotFound
-from databricks.sdk.errors.platform import InvalidParameterValue
-from databricks.sdk.service.workspace import ImportFormat, Language
+from databricks.sdk.service.catalog import VolumeType
 
-from tools.lakeflow import project
-from tools.lakeflow.core import find_pipeline, pipeline_change
-from tools.lakeflow.core import write_pipeline as apply_pipeline
-from tools.lakeflow.state import DeployState
-from tools.lakeflow.targets import selected_target, workspace_client
+from tools.lakeflow import core, project
+from tools.lakeflow.core import Change
+from tools.lakeflow.targets import selected_target
 from tools.notebook_based_deployment.generate import (
+    Generated,
     build,
-    generate_from_preset,  # noqa: F401 - `doit notebooks:<c>` calls it from here
     volume_dir,
     write,
 )
 
 # What the notebooks import from the volume besides the merged connector.
 RUNTIME_FILES = ("libs/spec_parser.py", "pipeline/ingestion_pipeline.py")
+OUT_OF_BAND = "changed out of band"
 
 
 def _digest(content: bytes | str) -> str:
@@ -41,168 +48,361 @@ def _digest(content: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class NotebookDeployer:
-    def __init__(self, connector: str, client=None, root: Path = project.REPO_ROOT, state=None):
-        self.connector, self.root = connector, root
-        target = selected_target(root)
-        self.client = client or workspace_client(target, root)
-        self.state = state or DeployState(target.name, root)
-        self.record = self.state.source(f"notebooks:{connector}")
-        self.target = target
-        self.writes = 0
+def _settings_digest(settings: dict) -> str:
+    return _digest(json.dumps(settings, sort_keys=True))
 
-    def _note(self, what: str, action: str) -> None:
-        if action != "unchanged":
-            self.writes += 1
-        print(f"  {action:<9} {what}")
+
+@dataclass
+class NotebookContext:
+    """One connector's notebook deploy: the session (client, state, lock) and what to deploy."""
+
+    session: core.Session
+    generated: Generated
 
     @property
-    def user_name(self) -> str:
-        if not self.state.data.get("user_name"):
-            self.state.data["user_name"] = self.client.current_user.me().user_name
-        return self.state.data["user_name"]
+    def client(self):
+        return self.session.client
 
+    @property
+    def state(self):
+        return self.session.state
+
+    @property
+    def connector(self) -> str:
+        return self.generated.connector
+
+    @property
+    def preset(self):
+        return self.generated.preset
+
+    @property
+    def record(self) -> dict:
+        return self.state.source(f"notebooks:{self.connector}")
+
+    @cached_property
     def notebook_root(self) -> str:
-        user = self.user_name.split("@")[0].replace(".", "_")
-        base = self.target.workspace_root.format(
-            user=user, user_name=self.user_name, source=self.connector
-        )
-        return f"{base.rstrip('/')}/{self.connector}_notebooks"
+        return self.session.workspace_folder(self.connector, f"{self.connector}_notebooks")
 
-    # -- storage -------------------------------------------------------------------------------
-    def ensure_volume(self, preset) -> None:
-        schema_full = f"{preset.catalog}.{preset.schema}"
-        try:
-            self.client.schemas.get(schema_full)
-        except NotFound:
-            self.client.schemas.create(name=preset.schema, catalog_name=preset.catalog)
-            self._note(f"schema {schema_full}", "create")
-        try:
-            self.client.volumes.read(f"{schema_full}.{preset.volume}")
-        except NotFound:
-            from databricks.sdk.service.catalog import VolumeType
+    @property
+    def volume_dir(self) -> str:
+        return volume_dir(self.preset)
 
-            self.client.volumes.create(
+    @property
+    def pause_removed_jobs(self) -> bool:
+        return self.preset.jobs.get("on_removal", "delete") == "pause"
+
+    def note(self, change: Change) -> None:
+        print(change.line())
+
+
+# -- schema and volume ---------------------------------------------------------------------------
+def plan_storage(ctx: NotebookContext) -> list[Change]:
+    preset = ctx.preset
+    schema_name = f"{preset.catalog}.{preset.schema}"
+    volume_name = f"{schema_name}.{preset.volume}"
+    changes = []
+    try:
+        ctx.client.schemas.get(schema_name)
+        changes.append(Change("schema", schema_name, "unchanged"))
+    except NotFound:
+        changes.append(Change("schema", schema_name, "create"))
+    try:
+        ctx.client.volumes.read(volume_name)
+        changes.append(Change("volume", volume_name, "unchanged"))
+    except NotFound:
+        changes.append(Change("volume", volume_name, "create"))
+    return changes
+
+
+def apply_storage(ctx: NotebookContext, changes: list[Change]) -> None:
+    preset = ctx.preset
+    for change in changes:
+        if change.kind == "schema" and change.writes:
+            ctx.client.schemas.create(name=preset.schema, catalog_name=preset.catalog)
+        elif change.kind == "volume" and change.writes:
+            ctx.client.volumes.create(
                 preset.catalog, preset.schema, preset.volume, VolumeType.MANAGED
             )
-            self._note(f"volume {schema_full}.{preset.volume}", "create")
+        ctx.note(change)
 
-    def _volume_listing(self, directory: str) -> set[str]:
-        found, pending = set(), [directory]
-        while pending:
-            folder = pending.pop()
-            try:
-                entries = list(self.client.files.list_directory_contents(folder))
-            except NotFound:
-                continue
-            for entry in entries:
-                path = entry.path.rstrip("/")
-                (pending.append(path) if entry.is_directory else found.add(path))
-        return found
 
-    def upload_sources(self, preset) -> None:
-        directory = volume_dir(preset)
-        contents = {preset.generated_source.name: preset.generated_source.read_bytes()}
-        contents.update({rel: (self.root / rel).read_bytes() for rel in RUNTIME_FILES})
-        existing = self._volume_listing(directory)
-        files = self.record.setdefault("volume_files", {})
-        for rel, content in sorted(contents.items()):
-            path = f"{directory}/{rel}"
-            if path in existing and files.get(rel) == _digest(content):
-                self._note(f"file {path}", "unchanged")
-                continue
-            self.client.files.upload(path, io.BytesIO(content), overwrite=True)
-            files[rel] = _digest(content)
-            self.state.save()
-            self._note(f"file {path}", "upload")
+# -- volume files --------------------------------------------------------------------------------
+def _volume_contents(ctx: NotebookContext) -> dict[str, bytes]:
+    source = ctx.preset.generated_source
+    contents = {source.name: source.read_bytes()}
+    contents.update({rel: (ctx.session.root / rel).read_bytes() for rel in RUNTIME_FILES})
+    return contents
 
-    # -- notebooks -----------------------------------------------------------------------------
-    def import_notebooks(self, notebooks: dict[str, str]) -> dict[str, str]:
-        root = self.notebook_root()
-        try:
-            existing = {o.path for o in self.client.workspace.list(root)}
-        except NotFound:
-            existing = set()
-            self.client.workspace.mkdirs(root)
-        recorded = self.record.setdefault("notebooks", {})
-        paths = {}
-        for group, text in sorted(notebooks.items()):
-            path = f"{root}/{group}"
-            paths[group] = path
-            if path in existing and recorded.get(group) == _digest(text):
-                self._note(f"notebook {path}", "unchanged")
-                continue
-            self.client.workspace.import_(
-                path,
-                content=base64.b64encode(text.encode()).decode(),
-                format=ImportFormat.SOURCE,
-                language=Language.PYTHON,
-                overwrite=True,
-            )
-            recorded[group] = _digest(text)
-            self.state.save()
-            self._note(f"notebook {path}", "import")
-        return paths
 
-    # -- pipelines and jobs --------------------------------------------------------------------
-    def deploy_pipelines(self, preset, resources: dict, notebook_paths: dict[str, str]) -> None:
-        pipelines = self.record.setdefault("pipelines", {})
-        jobs = self.record.setdefault("jobs", {})
-        for key, spec in resources["resources"]["pipelines"].items():
-            group = spec["configuration"]["pipeline_group"]
-            desired = {**spec, "catalog": preset.catalog, "schema": preset.schema}
-            desired["libraries"] = [{"notebook": {"path": notebook_paths[group]}}]
-            live = find_pipeline(self.client, pipelines.get(key), key)
-            action, body = pipeline_change(live, desired)
-            pipelines[key] = apply_pipeline(self.client, action, live, body)
-            self.state.save()
-            self._note(f"pipeline {key}", action)
-        for key, settings in resources["resources"].get("jobs", {}).items():
-            pipeline_key = key.removesuffix("_schedule")
-            settings = json.loads(
-                json.dumps(settings).replace(
-                    f"${{resources.pipelines.{pipeline_key}.id}}", pipelines[pipeline_key]
-                )
-            )
-            self._deploy_job(key, settings, jobs)
+def _recorded_files(entries: dict) -> dict[str, dict[str, Any]]:
+    """State entries as {sha256, modified_at}; older states kept the bare sha256."""
+    return {
+        name: entry if isinstance(entry, dict) else {"sha256": entry, "modified_at": None}
+        for name, entry in entries.items()
+    }
 
-    def _deploy_job(self, key: str, settings: dict, jobs: dict) -> None:
-        recorded = jobs.get(key, {})
-        wanted = _digest(json.dumps(settings, sort_keys=True))
-        live = None
-        if recorded.get("job_id"):
-            try:
-                live = self.client.api_client.do(
-                    "GET", "/api/2.2/jobs/get", query={"job_id": recorded["job_id"]}
-                )
-            except (NotFound, InvalidParameterValue):
-                live = None
-        if live is None:
-            created = self.client.api_client.do("POST", "/api/2.2/jobs/create", body=settings)
-            jobs[key] = {"job_id": created["job_id"], "settings_hash": wanted}
-            action = "create"
-        elif recorded.get("settings_hash") != wanted:
-            body = {"job_id": recorded["job_id"], "new_settings": settings}
-            self.client.api_client.do("POST", "/api/2.2/jobs/reset", body=body)
-            jobs[key] = {**recorded, "settings_hash": wanted}
-            action = "update"
+
+def _entries(ctx: NotebookContext, key: str, normalize) -> dict:
+    """The record's `key` entries, normalized, fetched afresh for every change: a state save
+    refreshes records from the file in place, which replaces the nested dicts."""
+    entries = ctx.record[key] = normalize(ctx.record.get(key, {}))
+    return entries
+
+
+def plan_volume_files(ctx: NotebookContext) -> list[Change]:
+    desired = {rel: _digest(content) for rel, content in _volume_contents(ctx).items()}
+    prefix = f"{ctx.volume_dir}/"
+    # Volume listings carry no modified time we could compare: presence plus our hashes decide.
+    live = {path.removeprefix(prefix): 0 for path in core.list_volume(ctx.client, ctx.volume_dir)}
+    recorded = _recorded_files(ctx.record.get("volume_files", {}))
+    return core.diff_files("volume file", desired, recorded, live)
+
+
+def apply_volume_files(ctx: NotebookContext, changes: list[Change]) -> None:
+    contents = _volume_contents(ctx)
+    for change in changes:
+        files = _entries(ctx, "volume_files", _recorded_files)
+        path = f"{ctx.volume_dir}/{change.name}"
+        if change.action == "delete":
+            ctx.client.files.delete(path)
+            files.pop(change.name, None)
         else:
-            action = "unchanged"
-        self.state.save()
-        self._note(f"job {key} ({settings['schedule']['quartz_cron_expression']})", action)
+            if change.writes:
+                core.write_volume_file(ctx.client, path, contents[change.name])
+            files[change.name] = {"sha256": change.desired, "modified_at": None}
+        ctx.state.save()
+        ctx.note(change)
+
+
+# -- notebooks -----------------------------------------------------------------------------------
+def plan_notebooks(ctx: NotebookContext) -> list[Change]:
+    desired = {group: _digest(text) for group, text in ctx.generated.notebooks.items()}
+    listing = core.list_folder(ctx.client, ctx.notebook_root)
+    recorded = _recorded_files(ctx.record.get("notebooks", {}))
+    changes = core.diff_files("notebook", desired, recorded, listing.files)
+    writes = [c.name for c in changes if c.action in ("create", "update")]
+    if writes:
+        folders = core.missing_folders(ctx.notebook_root, writes, listing)
+        changes = [Change("folder", f, "create") for f in folders] + changes
+    return changes
+
+
+def apply_notebooks(ctx: NotebookContext, changes: list[Change]) -> None:
+    for change in changes:
+        notebooks = _entries(ctx, "notebooks", _recorded_files)
+        path = f"{ctx.notebook_root}/{change.name}"
+        if change.kind == "folder":
+            ctx.client.workspace.mkdirs(change.name)
+        elif change.action == "delete":
+            core.delete_path(ctx.client, path)
+            notebooks.pop(change.name, None)
+        elif change.writes:
+            text = ctx.generated.notebooks[change.name]
+            core.write_file(ctx.client, path, text.encode(), notebook=True)
+            notebooks[change.name] = {"sha256": change.desired, "modified_at": None}
+        else:
+            notebooks[change.name] = {"sha256": change.desired, "modified_at": change.live}
+        ctx.state.save()
+        ctx.note(change)
+    if any(c.writes and c.action != "delete" for c in changes if c.kind == "notebook"):
+        live = core.list_folder(ctx.client, ctx.notebook_root).files  # the new modified_at
+        for group, entry in _entries(ctx, "notebooks", _recorded_files).items():
+            if entry.get("modified_at") is None and group in live:
+                entry["modified_at"] = live[group]
+        ctx.state.save()
+
+
+# -- pipelines -----------------------------------------------------------------------------------
+def desired_pipelines(ctx: NotebookContext) -> dict[str, dict]:
+    """The bundle's pipelines with the preset's destination and the deployed notebook paths."""
+    preset = ctx.preset
+    pipelines = {}
+    for key, spec in ctx.generated.resources["resources"]["pipelines"].items():
+        group = spec["configuration"]["pipeline_group"]
+        pipelines[key] = {
+            **spec,
+            "catalog": preset.catalog,
+            "schema": preset.schema,
+            "libraries": [{"notebook": {"path": f"{ctx.notebook_root}/{group}"}}],
+        }
+    return pipelines
+
+
+def _recorded_resources(entries: dict, id_field: str) -> dict[str, dict]:
+    """State entries as {<id_field>, desired}; older states kept a bare pipeline id."""
+    return {
+        key: entry if isinstance(entry, dict) else {id_field: entry}
+        for key, entry in entries.items()
+    }
+
+
+def _plan_desired(kind: str, wanted: dict, recorded: dict, find, change) -> list[Change]:
+    """One change per wanted pipeline or job: create, restore (gone out of band), update (our
+    settings changed, or the live ones did: out of band) or unchanged."""
+    changes = []
+    for key, desired in wanted.items():
+        known = recorded.get(key, {})
+        live = find(known, desired)
+        action, body = change(live, desired)
+        if live is None:
+            reason = "restore" if known else "new"
+        elif action == "update":
+            same = known.get("desired") == _settings_digest(desired)
+            reason = OUT_OF_BAND if same else "changed"
+        else:
+            reason = ""
+        changes.append(Change(kind, key, action, reason, desired=body, live=live))
+    return changes
+
+
+def _apply_resources(ctx, changes: list[Change], record_key: str, id_field: str, wanted: dict,
+                     write, delete, note) -> None:  # fmt: skip
+    """Carry out pipeline or job changes, recording each id (and a digest of what we asked
+    for, which tells our changes from out-of-band ones) right after its write."""
+
+    def entries() -> dict:
+        return _entries(ctx, record_key, lambda e: _recorded_resources(e, id_field))
+
+    for gone in set(entries()) - set(wanted) - {c.name for c in changes}:
+        entries().pop(gone)  # removed from the preset and already gone from the workspace
+    for change in changes:
+        if change.action == "delete":
+            delete(ctx.client, change.live[id_field])
+            entries().pop(change.name, None)
+        else:
+            entry = {id_field: write(ctx.client, change.action, change.live, change.desired)}
+            if change.name in wanted:
+                entry["desired"] = _settings_digest(wanted[change.name])
+            entries()[change.name] = entry
+        ctx.state.save()
+        note(change)
+
+
+def plan_pipelines(ctx: NotebookContext) -> list[Change]:
+    recorded = _recorded_resources(ctx.record.get("pipelines", {}), "pipeline_id")
+    wanted = desired_pipelines(ctx)
+
+    def find(known: dict, desired: dict) -> dict | None:
+        return core.find_pipeline(ctx.client, known.get("pipeline_id"), desired["name"])
+
+    changes = _plan_desired("pipeline", wanted, recorded, find, core.pipeline_change)
+    for key in sorted(set(recorded) - set(wanted)):
+        live = core.read_pipeline(ctx.client, recorded[key]["pipeline_id"])
+        if live is not None:
+            changes.append(Change("pipeline", key, "delete", "group removed", live=live))
+    return changes
+
+
+def apply_pipelines(ctx: NotebookContext, changes: list[Change]) -> None:
+    _apply_resources(
+        ctx, changes, "pipelines", "pipeline_id", desired_pipelines(ctx),
+        core.write_pipeline, core.delete_pipeline, ctx.note,
+    )  # fmt: skip
+
+
+# -- jobs ----------------------------------------------------------------------------------------
+def desired_jobs(ctx: NotebookContext) -> dict[str, dict]:
+    """The bundle's jobs, each pointing at its pipeline's id (a placeholder before it exists)."""
+    pipelines = _recorded_resources(ctx.record.get("pipelines", {}), "pipeline_id")
+    jobs = {}
+    for key, settings in ctx.generated.resources["resources"].get("jobs", {}).items():
+        pipeline_key = key.removesuffix("_schedule")
+        reference = f"${{resources.pipelines.{pipeline_key}.id}}"
+        pipeline_id = pipelines.get(pipeline_key, {}).get("pipeline_id") or reference
+        jobs[key] = json.loads(json.dumps(settings).replace(reference, pipeline_id))
+    return jobs
+
+
+def _paused(settings: dict) -> dict:
+    schedule = {**settings.get("schedule", {}), "pause_status": "PAUSED"}
+    return {**settings, "schedule": schedule}
+
+
+def plan_jobs(ctx: NotebookContext) -> list[Change]:
+    recorded = _recorded_resources(ctx.record.get("jobs", {}), "job_id")
+    wanted = desired_jobs(ctx)
+
+    def find(known: dict, desired: dict) -> dict | None:
+        """By the id deploy recorded, else by name (a fresh clone adopts the job)."""
+        if known.get("job_id"):
+            return core.read_job(ctx.client, known["job_id"])
+        for job in ctx.client.jobs.list(name=desired["name"]):
+            return core.read_job(ctx.client, job.job_id)
+        return None
+
+    changes = _plan_desired("job", wanted, recorded, find, core.job_change)
+    for key in sorted(set(recorded) - set(wanted)):
+        live = core.read_job(ctx.client, recorded[key]["job_id"])
+        if live is None:
+            continue
+        if not ctx.pause_removed_jobs:
+            changes.append(Change("job", key, "delete", "schedule removed", live=live))
+            continue
+        action, body = core.job_change(live, _paused(live["settings"]))
+        reason = "schedule removed: paused (jobs.on_removal)" if action == "update" else ""
+        changes.append(Change("job", key, action, reason, desired=body, live=live))
+    return changes
+
+
+def _note_job(change: Change) -> None:
+    schedule = (change.desired or change.live["settings"]).get("schedule", {})
+    print(
+        f"{change.line()} [{schedule.get('quartz_cron_expression')}, {schedule.get('pause_status')}]"
+    )
+
+
+def apply_jobs(ctx: NotebookContext, changes: list[Change]) -> None:
+    _apply_resources(
+        ctx,
+        changes,
+        "jobs",
+        "job_id",
+        desired_jobs(ctx),
+        core.write_job,
+        core.delete_job,
+        _note_job,
+    )
+
+
+RESOURCES = (
+    core.Resource("storage", plan_storage, apply_storage),
+    core.Resource("volume file", plan_volume_files, apply_volume_files),
+    core.Resource("notebook", plan_notebooks, apply_notebooks),
+    core.Resource("pipeline", plan_pipelines, apply_pipelines),
+    core.Resource("job", plan_jobs, apply_jobs),
+)
+
+
+# -- entry points --------------------------------------------------------------------------------
+def _context(connector: str, client, root: Path) -> NotebookContext:
+    """Everything validated (preset, CSV, target) before anything is written anywhere."""
+    generated = build(connector, root)
+    if client is not None:
+        session = core.Session(selected_target(root), root, client=client)
+    else:
+        session = core.open_session(root)
+    return NotebookContext(session=session, generated=generated)
+
+
+def plan_from_preset(connector: str, client=None, root: Path = project.REPO_ROOT) -> dict:
+    """`doit notebook_plan:<c>`: what notebook_deploy would do, read-only."""
+    ctx = _context(connector, client, root)
+    changes = core.plan(ctx, RESOURCES)
+    for change in changes:
+        print(change.line())
+    print(core.summary(changes))
+    return core.count(changes)
 
 
 def deploy_from_preset(connector: str, client=None, root: Path = project.REPO_ROOT) -> int:
-    """Generate, then deploy; returns the number of writes made (0 when nothing changed).
-    All input (preset, CSV, target) is checked before build/ or the workspace is touched."""
-    generated = build(connector, root)
-    deployer = NotebookDeployer(connector, client=client, root=root)
-    write(generated, root)
-    preset = generated.preset
-    deployer.ensure_volume(preset)
-    deployer.upload_sources(preset)
-    paths = deployer.import_notebooks(generated.notebooks)
-    deployer.deploy_pipelines(preset, generated.resources, paths)
-    deployer.state.save()
-    print(f"notebook deploy {connector}: {deployer.writes} changes")
-    return deployer.writes
+    """Generate, then deploy; returns the number of writes made (0 when nothing changed)."""
+    ctx = _context(connector, client, root)
+    write(ctx.generated, root)
+    changes = [change for resource in RESOURCES for change in core.deploy(ctx, resource)]
+    counts = core.count(changes)
+    writes = sum(1 for c in changes if c.writes)
+    print(
+        f"notebook deploy {connector}: {writes} changes ({counts['create']} created, "
+        f"{counts['update']} updated, {counts['delete']} deleted, {counts['unchanged']} unchanged)"
+    )
+    return writes
