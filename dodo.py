@@ -171,7 +171,7 @@ def _with_preset():
     ]
 
 
-WITH_PRESET = _with_preset()  # once: two task groups use it
+WITH_PRESET = _with_preset()  # once: three task groups use it
 
 
 def task_notebooks():
@@ -188,7 +188,7 @@ def task_notebook_deploy():
 
 def task_notebook_plan():
     """Dry run of notebook_deploy: one line per volume file, notebook, pipeline and job."""
-    for name in _with_preset():
+    for name in WITH_PRESET:
         yield remote_task(name, notebook_tasks.plan_notebooks, [f"merge:{name}"])
 
 

@@ -1,4 +1,4 @@
-"""Jobs (the notebook path's schedules): create, read, list, reset settings."""
+"""Jobs (the notebook path's schedules): create, read, list, reset settings, delete."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ def job_reset(state, req):
     return 200, {}
 
 
+def job_delete(state, req):
+    require(req.body, "job_id")
+    _job(state, req.body["job_id"])
+    del state["jobs"][str(req.body["job_id"])]
+    return 200, {}
+
+
 def job_list(state, req):
     name = req.query.get("name")
     jobs = [
@@ -48,5 +55,6 @@ ROUTES = [
     ("POST", r"/api/2\.[12]/jobs/create", job_create),
     ("GET", r"/api/2\.[12]/jobs/get", job_get),
     ("POST", r"/api/2\.[12]/jobs/reset", job_reset),
+    ("POST", r"/api/2\.[12]/jobs/delete", job_delete),  # notebook_deploy: a removed schedule
     ("GET", r"/api/2\.[12]/jobs/list", job_list),
 ]

@@ -166,6 +166,14 @@ def file_put(state, req, path):
     return 204, None
 
 
+def file_delete(state, req, path):
+    path = "/" + unquote(path).lstrip("/")
+    if path not in state["files"]:
+        raise not_found(f"File '{path}'")
+    del state["files"][path]
+    return 204, None
+
+
 def directory_list(state, req, path):
     prefix = "/" + unquote(path).strip("/") + "/"
     entries = {}
@@ -194,5 +202,6 @@ ROUTES = [
     ("GET", r"/api/2\.0/workspace/list", workspace_list),
     ("POST", r"/api/2\.0/workspace/delete", workspace_delete),
     ("PUT", r"/api/2\.0/fs/files(/.+)", file_put),
+    ("DELETE", r"/api/2\.0/fs/files(/.+)", file_delete),  # notebook_deploy: a stale volume file
     ("GET", r"/api/2\.0/fs/directories(/.+)", directory_list),
 ]
