@@ -809,3 +809,23 @@ def test_with_on_removal_pause_a_removed_schedule_pauses_its_job(tmp_path, capsy
             jobs["example_reference schedule"]["settings"]["schedule"]["pause_status"] == "UNPAUSED"
         )
         assert len(jobs) == 2
+
+
+def test_server_filled_job_defaults_are_not_drift_but_a_changed_value_is():
+    desired = {
+        "name": "example_crm schedule",
+        "schedule": {"quartz_cron_expression": "0 */15 * * * ?", "pause_status": "PAUSED"},
+        "tasks": [{"task_key": "refresh_pipeline", "pipeline_task": {"pipeline_id": "p1"}}],
+    }
+    as_returned = {
+        **desired,
+        "format": "MULTI_TASK",
+        "timeout_seconds": 0,
+        "tasks": [{**desired["tasks"][0], "run_if": "ALL_SUCCESS", "timeout_seconds": 0}],
+    }
+    assert deployer._job_change({"job_id": 1, "settings": as_returned}, desired)[0] == "unchanged"
+    drifted = {**as_returned, "tasks": [{**as_returned["tasks"][0], "pipeline_task": {"pipeline_id": "p2"}}]}  # fmt: skip
+    action, body = deployer._job_change({"job_id": 1, "settings": drifted}, desired)
+    assert (
+        action == "update" and body["tasks"] == desired["tasks"] and body["format"] == "MULTI_TASK"
+    )

@@ -313,6 +313,28 @@ def desired_jobs(ctx: NotebookContext) -> dict[str, dict]:
     return jobs
 
 
+def _contains(live, desired) -> bool:
+    """Whether `live` holds everything `desired` says: a real workspace returns job settings
+    with its defaults filled in (task `run_if`, `timeout_seconds`...), which are not drift."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(
+            key in live and _contains(live[key], value) for key, value in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(desired)
+            and all(_contains(a, b) for a, b in zip(live, desired, strict=True))
+        )
+    return live == desired
+
+
+def _job_change(live: dict | None, desired: dict) -> tuple[str, dict]:
+    if live is not None and _contains(live["settings"], desired):
+        return "unchanged", live["settings"]
+    return core.job_change(live, desired)
+
+
 def _paused(settings: dict) -> dict:
     schedule = {**settings.get("schedule", {}), "pause_status": "PAUSED"}
     return {**settings, "schedule": schedule}
@@ -330,7 +352,7 @@ def plan_jobs(ctx: NotebookContext) -> list[Change]:
             return core.read_job(ctx.client, job.job_id)
         return None
 
-    changes = _plan_desired("job", wanted, recorded, find, core.job_change)
+    changes = _plan_desired("job", wanted, recorded, find, _job_change)
     for key in sorted(set(recorded) - set(wanted)):
         live = core.read_job(ctx.client, recorded[key]["job_id"])
         if live is None:
@@ -338,7 +360,7 @@ def plan_jobs(ctx: NotebookContext) -> list[Change]:
         if not ctx.pause_removed_jobs:
             changes.append(Change("job", key, "delete", "schedule removed", live=live))
             continue
-        action, body = core.job_change(live, _paused(live["settings"]))
+        action, body = _job_change(live, _paused(live["settings"]))
         reason = "schedule removed: paused (jobs.on_removal)" if action == "update" else ""
         changes.append(Change("job", key, action, reason, desired=body, live=live))
     return changes
