@@ -294,6 +294,15 @@ def write_volume_file(client: WorkspaceClient, path: str, content: bytes) -> Non
     client.files.upload(path, io.BytesIO(content), overwrite=True)
 
 
+def delete_volume_file(client: WorkspaceClient, path: str) -> bool:
+    """Delete a volume file; False when it was not there."""
+    try:
+        client.files.delete(path)
+    except NotFound:
+        return False
+    return True
+
+
 # -- pipelines ----------------------------------------------------------------------------------
 def read_pipeline(client: WorkspaceClient, pipeline_id: str) -> Json | None:
     try:
@@ -352,6 +361,15 @@ def read_job(client: WorkspaceClient, job_id: int | str | None) -> Json | None:
     return found
 
 
+def find_job(client: WorkspaceClient, job_id: int | str | None, name: str) -> Json | None:
+    """The live job: by the id deploy recorded, else by name (a fresh clone adopts it)."""
+    if job_id:
+        return read_job(client, job_id)
+    for job in client.jobs.list(name=name):
+        return read_job(client, job.job_id)
+    return None
+
+
 def job_change(live: Json | None, desired: Json) -> tuple[str, Json]:
     """`overlay_change` on a job's settings."""
     return overlay_change(live["settings"] if live else None, desired)
@@ -368,3 +386,12 @@ def write_job(client: WorkspaceClient, action: str, live: Json | None, settings:
         body = {"job_id": job_id, "new_settings": settings}
         client.api_client.do("POST", f"{JOBS_API}/reset", body=body)
     return job_id
+
+
+def delete_job(client: WorkspaceClient, job_id: int | str) -> bool:
+    """Delete a job; False when it was already gone."""
+    try:
+        client.api_client.do("POST", f"{JOBS_API}/delete", body={"job_id": job_id})
+    except (NotFound, InvalidParameterValue):
+        return False
+    return True

@@ -164,7 +164,7 @@ def apply_volume_files(ctx: NotebookContext, changes: list[Change]) -> None:
         files = _entries(ctx, "volume_files", _recorded_files)
         path = f"{ctx.volume_dir}/{change.name}"
         if change.action == "delete":
-            ctx.client.files.delete(path)
+            core.delete_volume_file(ctx.client, path)
             files.pop(change.name, None)
         else:
             if change.writes:
@@ -345,12 +345,7 @@ def plan_jobs(ctx: NotebookContext) -> list[Change]:
     wanted = desired_jobs(ctx)
 
     def find(known: dict, desired: dict) -> dict | None:
-        """By the id deploy recorded, else by name (a fresh clone adopts the job)."""
-        if known.get("job_id"):
-            return core.read_job(ctx.client, known["job_id"])
-        for job in ctx.client.jobs.list(name=desired["name"]):
-            return core.read_job(ctx.client, job.job_id)
-        return None
+        return core.find_job(ctx.client, known.get("job_id"), desired["name"])
 
     changes = _plan_desired("job", wanted, recorded, find, _job_change)
     for key in sorted(set(recorded) - set(wanted)):
