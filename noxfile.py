@@ -1,6 +1,7 @@
 """Lint and test sessions. Declarations only; the logic lives in tools/lakeflow.
 
-`nox` runs lint, merge_check, every test session and the spark session; `nox -s test` runs one
+`nox` runs unit (the engine's plain-function tests, seconds) first, then lint, typecheck,
+merge_check, every test session and the spark session; `nox -s test` runs one
 test session per connector plus the engine's; `nox -s test -- --since <git-ref>` (or
 LAKEFLOW_SINCE=<git-ref>) runs only the sessions a change since that ref affects.
 """
@@ -17,7 +18,7 @@ from tools.lakeflow import changes, project, test_results  # noqa: E402
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "merge_check", "test", "spark"]
+nox.options.sessions = ["unit", "lint", "typecheck", "merge_check", "test", "spark"]
 
 SOURCES = project.source_names()
 # What every connector's tests need besides its own requirements.txt. Connector tests never start
@@ -66,6 +67,18 @@ def _run_pytest(session: nox.Session, target: str, *pytest_args: str, python=Non
 
 
 @nox.session(tags=["ci"], venv_backend="none")
+def unit(session: nox.Session) -> None:
+    """The engine's plain-function tests (no server, no subprocess): the fast first signal."""
+    _run_pytest(session, "unit", "tests/unit", *session.posargs, python=_dev_env(session))
+
+
+@nox.session(tags=["ci"], venv_backend="none")
+def typecheck(session: nox.Session) -> None:
+    """mypy, strict for tools/lakeflow (configured in pyproject.toml)."""
+    session.run(_dev_env(session), "-m", "mypy", *session.posargs, external=True)
+
+
+@nox.session(tags=["ci"], venv_backend="none")
 def lint(session: nox.Session) -> None:
     python = _dev_env(session)
     session.run(python, "-m", "ruff", "check", ".", external=True)
@@ -91,6 +104,8 @@ def test(session: nox.Session, target: str) -> None:
         # The venv nox made for this parameter stays empty (~0.1 s): the engine tests need the
         # whole project, which is exactly the dev environment.
         python = _dev_env(session)
+        # tests/unit has its own session, `unit`, run first
+        pytest_args = ["--ignore=tests/unit", *pytest_args]
         _run_pytest(session, target, "tests", "-m", "not spark", *pytest_args, python=python)
         return
     session.install(*CONNECTOR_TEST_DEPS)

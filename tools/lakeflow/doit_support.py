@@ -5,26 +5,36 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from doit.exceptions import TaskFailed
 
 from tools.lakeflow.errors import LakeflowError
 
 # Command-line parameters of the remote tasks (`doit run:example --full-refresh`).
-FULL_REFRESH = {"name": "full_refresh", "long": "full-refresh", "type": bool, "default": False}
+Param = dict[str, Any]  # one doit task parameter
+FULL_REFRESH: Param = {
+    "name": "full_refresh",
+    "long": "full-refresh",
+    "type": bool,
+    "default": False,
+}
 # `doit run:<s> --refresh a,b --full-refresh-tables c`: the pipelines API's table selections.
-REFRESH = {"name": "refresh", "long": "refresh", "type": str, "default": ""}
-FULL_REFRESH_TABLES = {
+REFRESH: Param = {"name": "refresh", "long": "refresh", "type": str, "default": ""}
+FULL_REFRESH_TABLES: Param = {
     "name": "full_refresh_tables",
     "long": "full-refresh-tables",
     "type": str,
     "default": "",
 }
-YES = {"name": "yes", "long": "yes", "type": bool, "default": False}
-NAME = {"name": "name", "long": "name", "type": str, "default": ""}
+YES: Param = {"name": "yes", "long": "yes", "type": bool, "default": False}
+NAME: Param = {"name": "name", "long": "name", "type": str, "default": ""}
 
 
-def action(fn, *args, params=()):
+def action(
+    fn: Callable[..., object], *args: object, params: Sequence[Param] = ()
+) -> tuple[Callable[..., object], list[object], dict[str, object]]:
     """A doit python-action calling `fn(*args, **<params>)`; its return value is ignored.
 
     doit reads a `False` return as failure, and engine functions return booleans such as
@@ -33,7 +43,7 @@ def action(fn, *args, params=()):
     """
 
     @functools.wraps(fn)
-    def run(**given):
+    def run(**given: object) -> object:
         try:
             fn(*args, **given)
         except (LakeflowError, FileNotFoundError) as error:
@@ -42,13 +52,18 @@ def action(fn, *args, params=()):
         return None
 
     keyword = inspect.Parameter.KEYWORD_ONLY
-    run.__signature__ = inspect.Signature(
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(p["name"], keyword, default=p["default"]) for p in params]
     )
     return (run, [], {})
 
 
-def remote_task(name: str, fn, task_dep=(), params=()) -> dict:
+def remote_task(
+    name: str,
+    fn: Callable[..., object],
+    task_dep: Sequence[str] = (),
+    params: Sequence[Param] = (),
+) -> dict[str, Any]:
     """A task that talks to the workspace. It always runs (uptodate False): its read-only checks
     are what notice out-of-band changes, and it writes only what differs."""
     return {

@@ -21,22 +21,31 @@ def _pipeline_id(ctx: DeployContext) -> str:
         raise LakeflowError(
             f"not deployed to target {ctx.target.name!r}; run `doit deploy:{ctx.name}`"
         )
-    return pipeline_id
+    return str(pipeline_id)
+
+
+def _update_state(ctx: DeployContext, pipeline_id: str, update_id: str) -> UpdateInfoState:
+    update = ctx.client.pipelines.get_update(pipeline_id, update_id).update
+    if update is None or update.state is None:
+        raise LakeflowError(f"update {update_id}: the workspace reported no state")
+    return update.state
 
 
 def _tables(names: str) -> list[str]:
     return [n.strip() for n in names.split(",") if n.strip()]
 
 
-def refresh_selection(ctx: DeployContext, refresh: str = "", full_refresh_tables: str = "") -> dict:
+def refresh_selection(
+    ctx: DeployContext, refresh: str = "", full_refresh_tables: str = ""
+) -> dict[str, list[str]]:
     """`--refresh a,b` / `--full-refresh-tables c` as start_update's selections, by destination
     table (a source table name is accepted too). Checked before any call."""
-    destinations = {}
+    destinations: dict[str, str] = {}
     for obj in ctx.pipeline.objects:
         table = obj["table"]
         destination = table.get("destination_table") or table["source_table"]
         destinations[table["source_table"]] = destinations[destination] = destination
-    selection = {}
+    selection: dict[str, list[str]] = {}
     for key, option, names in (
         ("refresh_selection", "--refresh", refresh),
         ("full_refresh_selection", "--full-refresh-tables", full_refresh_tables),
@@ -80,8 +89,13 @@ def run_pipeline(
             field="table_configuration.scd_type",
         )
     update_id = ctx.client.pipelines.start_update(
-        pipeline_id, full_refresh=full_refresh and not selection, **selection
+        pipeline_id,
+        full_refresh=full_refresh and not selection,
+        refresh_selection=selection.get("refresh_selection"),
+        full_refresh_selection=selection.get("full_refresh_selection"),
     ).update_id
+    if not update_id:
+        raise LakeflowError(f"pipeline {ctx.pipeline_name}: the workspace started no update")
     kind = "full refresh" if full_refresh and not selection else "update"
     chosen = "".join(
         f"; {key.replace('_selection', '').replace('_', ' ')}: {', '.join(tables)}"
@@ -90,7 +104,7 @@ def run_pipeline(
     print(f"pipeline {ctx.pipeline_name}: {kind} {update_id} started{chosen}")
     started, last = time.monotonic(), None
     while True:
-        state = ctx.client.pipelines.get_update(pipeline_id, update_id).update.state
+        state = _update_state(ctx, pipeline_id, update_id)
         if state != last:
             print(f"  [{time.monotonic() - started:6.1f}s] {state.value}", flush=True)
             last = state
@@ -113,7 +127,7 @@ def run_pipeline(
     if full_refresh and pending:
         record.pop("needs_full_refresh", None)
         ctx.state.save()
-    return state.value
+    return str(state.value)
 
 
 def show_status(ctx: DeployContext) -> None:

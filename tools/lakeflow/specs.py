@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -54,8 +55,8 @@ class PipelineSettings:
     connection_name: str
     catalog: str
     schema: str | None
-    settings: dict = field(default_factory=dict)
-    objects: list[dict] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    objects: list[dict[str, Any]] = field(default_factory=list)
     scd_types: dict[str, str] = field(default_factory=dict)  # destination → scd_type
 
 
@@ -63,7 +64,7 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
-def _load_yaml(path: Path, root: Path) -> dict:
+def _load_yaml(path: Path, root: Path) -> dict[str, Any]:
     if not path.is_file():
         raise LakeflowError("file not found", file=_rel(path, root))
     try:
@@ -148,7 +149,9 @@ def load_pipeline_spec(name: str, root: Path = project.REPO_ROOT) -> PipelineSet
         raise LakeflowError(
             str(error).split(": ", 1)[1], file=where, field=error.field_path
         ) from None
-    scd_types = {t.destination_table: t.scd_type or "SCD_TYPE_1" for t in parsed.objects}
+    scd_types = {
+        t.destination_table or t.source_table: t.scd_type or "SCD_TYPE_1" for t in parsed.objects
+    }
     return PipelineSettings(
         connection_name=parsed.connection_name,
         catalog=catalog,
