@@ -67,36 +67,35 @@ def test_second_deploy_writes_nothing(box, workspace):
     assert writes(new) == []
 
 
-def test_editing_one_connector_file_uploads_only_what_changed(box, workspace):
+def test_an_edit_is_planned_then_deployed_alone(box, workspace):
+    """Edit one connector file: plan lists exactly what changed and writes nothing; deploy uploads
+    exactly that; afterwards the plan is empty."""
     deploy(box)
     box.edit("sources/example/example.py", "\n\nEXAMPLE_EDIT_MARKER = 1\n")
-    result = deploy(box)
-    assert uploads(result) == {
-        "sources/example/example.py": "changed",
-        "sources/example/_generated_example_python_source.py": "changed",
-    }
-    box.doit("plan:example")  # nothing left to do
-    assert "Plan: 0 to add, 0 to change, 0 to delete" in box.doit("plan:example").stdout
-
-
-def test_plan_lists_exactly_the_changed_files(box, workspace):
-    deploy(box)
     before = len(workspace.requests())
-    box.edit("sources/example/example.py", "\n\nPLAN_MARKER = 2\n")
     out = box.doit("plan:example").stdout
-    planned = re.findall(r"^  update\s+file (\S+)", out, re.MULTILINE)
-    assert sorted(planned) == [
+    changed = [
         "sources/example/_generated_example_python_source.py",
         "sources/example/example.py",
     ]
+    assert sorted(re.findall(r"^  update\s+file (\S+)", out, re.MULTILINE)) == changed
     assert "Plan: 0 to add, 2 to change, 0 to delete" in out
     assert writes(requests_since(workspace, before)) == []
+    assert uploads(deploy(box)) == dict.fromkeys(changed, "changed")
+    assert "Plan: 0 to add, 0 to change, 0 to delete" in box.doit("plan:example").stdout
 
 
-def test_a_file_deleted_out_of_band_is_restored(box, workspace):
+def test_out_of_band_deletions_are_repaired(box, workspace):
+    """A deployed file and the pipeline deleted by hand: deploy restores the one file and
+    recreates the pipeline, nothing else."""
     deploy(box)
-    client(workspace).workspace.delete(f"{remote_root(workspace)}/libs/utils.py")
-    assert uploads(deploy(box)) == {"libs/utils.py": "restore"}
+    sdk = client(workspace)
+    sdk.workspace.delete(f"{remote_root(workspace)}/libs/utils.py")
+    sdk.pipelines.delete(next(iter(sdk.pipelines.list_pipelines())).pipeline_id)
+    result = deploy(box)
+    assert uploads(result) == {"libs/utils.py": "restore"}
+    assert "created" in result.stdout
+    assert len(list(sdk.pipelines.list_pipelines())) == 1
 
 
 def test_a_fresh_clone_uploads_nothing(box, workspace):
@@ -156,14 +155,6 @@ def test_pipeline_is_updated_in_place_keeping_unmanaged_settings(box, workspace)
     assert [s.pipeline_id for s in sdk.pipelines.list_pipelines()] == [pipeline_id]
 
 
-def test_a_pipeline_deleted_out_of_band_is_recreated(box, workspace):
-    deploy(box)
-    sdk = client(workspace)
-    sdk.pipelines.delete(next(iter(sdk.pipelines.list_pipelines())).pipeline_id)
-    assert "created" in deploy(box).stdout
-    assert len(list(sdk.pipelines.list_pipelines())) == 1
-
-
 def test_429_and_503_are_retried(box, workspace):
     workspace.inject_fault("GET", r"/workspace/list", status=429, retry_after=1, times=1)
     workspace.inject_fault("POST", r"/workspace/import", status=503, times=1, after=2)
@@ -187,14 +178,11 @@ def test_an_interrupted_deploy_converges(box, workspace):
     assert writes(requests_since(workspace, before)) == []
 
 
+# One bad field end to end (one line naming file and field, exit non-zero, no request); every
+# other field's error is a unit test (tests/unit/test_specs.py, test_options.py).
 @pytest.mark.parametrize(
     ("file", "old", "new", "field"),
-    [
-        ("pipeline_spec.yaml", "primary_keys: '[\"id\"]'", "primary_keys: 'id'", "primary_keys"),
-        ("pipeline_spec.yaml", 'page_size: "5"', 'not_allowed: "5"', "not_allowed"),
-        ("pipeline_spec.yaml", "scd_type: SCD_TYPE_2", "scd_type: SCD_TYPE_9", "scd_type"),
-        ("connector_spec.yaml", "default: example-key-not-a-secret", "", "api_key"),
-    ],
+    [("pipeline_spec.yaml", "scd_type: SCD_TYPE_2", "scd_type: SCD_TYPE_9", "scd_type")],
 )
 def test_bad_specs_are_rejected_before_any_request(box, workspace, file, old, new, field):
     path = box.root / "sources/example" / file

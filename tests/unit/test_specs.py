@@ -144,6 +144,24 @@ def test_defaults_when_optional_sections_are_missing(repo):
             "external_options_allowlist",
         ),
         (
+            '        page_size: "10"',
+            "        primary_keys: 'id'",
+            "objects[0].table.table_configuration.primary_keys",
+            "JSON array of strings",
+        ),
+        (
+            '        page_size: "10"',
+            "        primary_keys: '[]'",
+            "objects[0].table.table_configuration.primary_keys",
+            "JSON array of strings",
+        ),
+        (
+            '        page_size: "10"',
+            "        page_size: 10",
+            "objects[0].table.table_configuration.page_size",
+            "expected a string value",
+        ),
+        (
             "      source_table: events",
             "      source: events",
             "objects[1].table.source",
