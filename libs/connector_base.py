@@ -1,11 +1,12 @@
-"""What every HTTP connector shares: required options, one session per process, safe pickling.
+"""What connectors share: required options, known tables, one session per process, pickling.
 
 Spark pickles a connector to ship it to its worker processes. Sockets and cached access tokens
 must not travel: `ProcessLocal.__getstate__` resets the attributes named in `process_local`, and
 `session()` opens a new session on first use in each process. The merge inlines this module into
 each connector's generated file, so its top-level names are specific and it keeps no global state.
 
-    class AcmeLakeflowConnect(ProcessLocal, LakeflowConnect):
+    class AcmeLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
+        service, schemas, metadata = "acme", ACME_SCHEMAS, ACME_METADATA
         process_local = {"_session": None, "_token": None}
 
         def __init__(self, options):
@@ -20,6 +21,7 @@ each connector's generated file, so its top-level names are specific and it keep
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import requests
@@ -30,6 +32,32 @@ def require_options(service: str, options: dict[str, str], *names: str) -> None:
     missing = [name for name in names if not (options.get(name) or "").strip()]
     if missing:
         raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+
+def require_table(service: str, table_name: str, tables) -> None:
+    """A ValueError naming the known tables when `table_name` is not one of them."""
+    if table_name not in tables:
+        raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+
+class FixedTables:
+    """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+
+    service = "connector"
+    schemas: dict[str, Any] = {}
+    metadata: dict[str, dict] = {}
+
+    def list_tables(self) -> list[str]:
+        return list(self.schemas)
+
+    def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+        require_table(self.service, table_name, self.schemas)
+        return self.schemas[table_name]
+
+    def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+        require_table(self.service, table_name, self.schemas)
+        return copy.deepcopy(self.metadata[table_name])  # callers may change their copy
 
 
 class ProcessLocal:

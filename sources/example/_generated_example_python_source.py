@@ -2,6 +2,7 @@
 # Do not edit: change the sources and run `doit merge:example`.
 from __future__ import annotations
 import base64
+import copy
 import datetime as _dt
 import decimal
 import json
@@ -24,6 +25,29 @@ def register_lakeflow_source(spark):
         missing = [name for name in names if not (options.get(name) or '').strip()]
         if missing:
             raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    def require_table(service: str, table_name: str, tables) -> None:
+        """A ValueError naming the known tables when `table_name` is not one of them."""
+        if table_name not in tables:
+            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+    class FixedTables:
+        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+        service = 'connector'
+        schemas: dict[str, Any] = {}
+        metadata: dict[str, dict] = {}
+
+        def list_tables(self) -> list[str]:
+            return list(self.schemas)
+
+        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+            require_table(self.service, table_name, self.schemas)
+            return self.schemas[table_name]
+
+        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+            require_table(self.service, table_name, self.schemas)
+            return copy.deepcopy(self.metadata[table_name])
 
     class ProcessLocal:
         """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
@@ -648,7 +672,8 @@ def register_lakeflow_source(spark):
     EXAMPLE_METADATA = {'products': {'primary_keys': ['id'], 'ingestion_type': 'snapshot'}, 'customers': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}, 'orders': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc_with_deletes'}, 'events': {'cursor_field': 'event_id', 'ingestion_type': 'append'}}
     EXAMPLE_DEFAULT_PAGE_SIZE = 10
 
-    class ExampleLakeflowConnect(LakeflowConnect):
+    class ExampleLakeflowConnect(FixedTables, LakeflowConnect):
+        service, schemas, metadata = ('example', EXAMPLE_SCHEMAS, EXAMPLE_METADATA)
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
@@ -659,21 +684,6 @@ def register_lakeflow_source(spark):
             except ValueError:
                 raise ValueError('example: seed and changes must be integers') from None
             self.store: SimulatedStore = example_store(seed, options.get('source_id', ''), changes)
-
-        def list_tables(self) -> list[str]:
-            return list(EXAMPLE_SCHEMAS)
-
-        def _check(self, table_name: str) -> None:
-            if table_name not in EXAMPLE_SCHEMAS:
-                raise ValueError(f"example: unknown table {table_name!r}; tables: {', '.join(EXAMPLE_SCHEMAS)}")
-
-        def get_table_schema(self, table_name, table_options):
-            self._check(table_name)
-            return EXAMPLE_SCHEMAS[table_name]
-
-        def read_table_metadata(self, table_name, table_options):
-            self._check(table_name)
-            return dict(EXAMPLE_METADATA[table_name])
 
         @staticmethod
         def _page_size(table_options) -> int:
@@ -694,7 +704,7 @@ def register_lakeflow_source(spark):
             return (iter([dict(r) for r in page]), {cursor: last[cursor], 'id': last['id']})
 
         def read_table(self, table_name, start_offset, table_options):
-            self._check(table_name)
+            require_table(self.service, table_name, self.schemas)
             page_size = self._page_size(table_options)
             store = self.store
             if table_name == 'products':
@@ -711,7 +721,7 @@ def register_lakeflow_source(spark):
             return (iter(page), {'event_id': page[-1]['event_id']} if page else start_offset or {})
 
         def read_table_deletes(self, table_name, start_offset, table_options):
-            self._check(table_name)
+            require_table(self.service, table_name, self.schemas)
             if EXAMPLE_METADATA[table_name]['ingestion_type'] != 'cdc_with_deletes':
                 raise ValueError(f'example: table {table_name!r} has no deletes')
             tombstones = [{'id': t['id'], 'deleted_at': t['deleted_at'], 'updated_at': t['deleted_at']} for t in self.store.deleted_orders]

@@ -19,7 +19,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from libs.connector_base import require_options
+from libs.connector_base import FixedTables, require_options, require_table
 from sources.example.simulated_source import SimulatedStore, example_store
 from sources.interface.lakeflow_connect import LakeflowConnect
 
@@ -79,7 +79,9 @@ EXAMPLE_METADATA = {
 EXAMPLE_DEFAULT_PAGE_SIZE = 10
 
 
-class ExampleLakeflowConnect(LakeflowConnect):
+class ExampleLakeflowConnect(FixedTables, LakeflowConnect):
+    service, schemas, metadata = "example", EXAMPLE_SCHEMAS, EXAMPLE_METADATA
+
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
         require_options("example", options, "api_key")
@@ -89,23 +91,6 @@ class ExampleLakeflowConnect(LakeflowConnect):
         except ValueError:
             raise ValueError("example: seed and changes must be integers") from None
         self.store: SimulatedStore = example_store(seed, options.get("source_id", ""), changes)
-
-    def list_tables(self) -> list[str]:
-        return list(EXAMPLE_SCHEMAS)
-
-    def _check(self, table_name: str) -> None:
-        if table_name not in EXAMPLE_SCHEMAS:
-            raise ValueError(
-                f"example: unknown table {table_name!r}; tables: {', '.join(EXAMPLE_SCHEMAS)}"
-            )
-
-    def get_table_schema(self, table_name, table_options):
-        self._check(table_name)
-        return EXAMPLE_SCHEMAS[table_name]
-
-    def read_table_metadata(self, table_name, table_options):
-        self._check(table_name)
-        return dict(EXAMPLE_METADATA[table_name])
 
     @staticmethod
     def _page_size(table_options) -> int:
@@ -126,7 +111,7 @@ class ExampleLakeflowConnect(LakeflowConnect):
         return iter([dict(r) for r in page]), {cursor: last[cursor], "id": last["id"]}
 
     def read_table(self, table_name, start_offset, table_options):
-        self._check(table_name)
+        require_table(self.service, table_name, self.schemas)
         page_size = self._page_size(table_options)
         store = self.store
         if table_name == "products":
@@ -144,7 +129,7 @@ class ExampleLakeflowConnect(LakeflowConnect):
         return iter(page), ({"event_id": page[-1]["event_id"]} if page else start_offset or {})
 
     def read_table_deletes(self, table_name, start_offset, table_options):
-        self._check(table_name)
+        require_table(self.service, table_name, self.schemas)
         if EXAMPLE_METADATA[table_name]["ingestion_type"] != "cdc_with_deletes":
             raise ValueError(f"example: table {table_name!r} has no deletes")
         tombstones = [

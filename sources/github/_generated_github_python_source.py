@@ -2,6 +2,7 @@
 # Do not edit: change the sources and run `doit merge:github`.
 from __future__ import annotations
 import base64
+import copy
 import datetime as _dt
 import decimal
 import email.utils
@@ -27,6 +28,29 @@ def register_lakeflow_source(spark):
         missing = [name for name in names if not (options.get(name) or '').strip()]
         if missing:
             raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    def require_table(service: str, table_name: str, tables) -> None:
+        """A ValueError naming the known tables when `table_name` is not one of them."""
+        if table_name not in tables:
+            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+    class FixedTables:
+        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+        service = 'connector'
+        schemas: dict[str, Any] = {}
+        metadata: dict[str, dict] = {}
+
+        def list_tables(self) -> list[str]:
+            return list(self.schemas)
+
+        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+            require_table(self.service, table_name, self.schemas)
+            return self.schemas[table_name]
+
+        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+            require_table(self.service, table_name, self.schemas)
+            return copy.deepcopy(self.metadata[table_name])
 
     class ProcessLocal:
         """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
@@ -719,7 +743,8 @@ def register_lakeflow_source(spark):
         raise RuntimeError(f'{table_name}: the offset still moved after {max_calls} reads')
     GITHUB_DEFAULT_BASE_URL = 'https://api.github.com'
     GITHUB_PAGE_SIZE = 100
-    GITHUB_TABLES: dict[str, dict[str, Any]] = {'issues': {'schema': GITHUB_ISSUES, 'metadata': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}}, 'pull_requests': {'schema': GITHUB_PULL_REQUESTS, 'metadata': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}}, 'commits': {'schema': GITHUB_COMMITS, 'metadata': {'primary_keys': ['sha'], 'cursor_field': 'committed_at', 'ingestion_type': 'append'}}, 'issue_comments': {'schema': GITHUB_ISSUE_COMMENTS, 'metadata': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}}, 'repository': {'schema': GITHUB_REPOSITORY, 'metadata': {'primary_keys': ['id'], 'ingestion_type': 'snapshot'}}, 'contributors': {'schema': GITHUB_CONTRIBUTORS, 'metadata': {'primary_keys': ['repository_owner', 'repository_name', 'id'], 'ingestion_type': 'snapshot'}}}
+    GITHUB_SCHEMAS = {'issues': GITHUB_ISSUES, 'pull_requests': GITHUB_PULL_REQUESTS, 'commits': GITHUB_COMMITS, 'issue_comments': GITHUB_ISSUE_COMMENTS, 'repository': GITHUB_REPOSITORY, 'contributors': GITHUB_CONTRIBUTORS}
+    GITHUB_METADATA: dict[str, dict[str, Any]] = {'issues': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}, 'pull_requests': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}, 'commits': {'primary_keys': ['sha'], 'cursor_field': 'committed_at', 'ingestion_type': 'append'}, 'issue_comments': {'primary_keys': ['id'], 'cursor_field': 'updated_at', 'ingestion_type': 'cdc'}, 'repository': {'primary_keys': ['id'], 'ingestion_type': 'snapshot'}, 'contributors': {'primary_keys': ['repository_owner', 'repository_name', 'id'], 'ingestion_type': 'snapshot'}}
 
     def github_project(value: Any, data_type: DataType) -> Any:
         """Keep exactly the schema's fields of an API value (missing ones become None)."""
@@ -743,9 +768,10 @@ def register_lakeflow_source(spark):
             raise ValueError(f'github: start_date must be an ISO date or timestamp, got {value!r}') from None
         return parsed.strftime('%Y-%m-%dT%H:%M:%SZ')
 
-    class GithubLakeflowConnect(ProcessLocal, LakeflowConnect):
+    class GithubLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
         """Connection options: `token` (secret), `base_url`. Table options: `owner`, `repo`,
     optional `start_date` (first read of incremental tables starts there)."""
+        service, schemas, metadata = ('github', GITHUB_SCHEMAS, GITHUB_METADATA)
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
@@ -756,23 +782,13 @@ def register_lakeflow_source(spark):
                 raise ValueError(f'github: base_url must be an http(s) URL, got {self.base_url!r}')
             self.retry_policy = RetryPolicy(service='github', max_sleep=3660)
 
-        def list_tables(self) -> list[str]:
-            return list(GITHUB_TABLES)
-
-        def get_table_schema(self, table_name: str, table_options: dict[str, str]) -> StructType:
-            return self._table(table_name)['schema']
-
-        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict[str, Any]:
-            metadata = self._table(table_name)['metadata']
-            return {k: list(v) if isinstance(v, list) else v for k, v in metadata.items()}
-
         def read_table(self, table_name: str, start_offset: dict | None, table_options: dict[str, str]) -> tuple[Iterator[dict], dict]:
-            self._table(table_name)
+            require_table(self.service, table_name, self.schemas)
             owner, repo = self._repo(table_options)
             reader = getattr(self, f'_read_{table_name}')
             records, offset = reader(owner, repo, start_offset, table_options)
             extra = {'repository_owner': owner, 'repository_name': repo}
-            schema = GITHUB_TABLES[table_name]['schema']
+            schema = GITHUB_SCHEMAS[table_name]
             rows = [github_project({**record, **extra}, schema) for record in records]
             return (iter(rows), offset)
 
@@ -835,11 +851,6 @@ def register_lakeflow_source(spark):
             if start_offset:
                 return ([], start_offset)
             return (list(self._pages(f'/repos/{owner}/{repo}/contributors', {})), {'snapshot': 'complete'})
-
-        def _table(self, table_name: str) -> dict[str, Any]:
-            if table_name not in GITHUB_TABLES:
-                raise ValueError(f"github: unknown table {table_name!r}; tables are {', '.join(GITHUB_TABLES)}")
-            return GITHUB_TABLES[table_name]
 
         @staticmethod
         def _repo(table_options: dict[str, str]) -> tuple[str, str]:

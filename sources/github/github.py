@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import requests
 from pyspark.sql.types import ArrayType, DataType, StructType
 
-from libs.connector_base import ProcessLocal, require_options
+from libs.connector_base import FixedTables, ProcessLocal, require_options, require_table
 from libs.http_retry import RetryPolicy, request_with_retry
 from libs.utils import utc_from_iso
 from sources.github.github_schemas import (
@@ -33,37 +33,35 @@ from sources.interface.lakeflow_connect import LakeflowConnect
 GITHUB_DEFAULT_BASE_URL = "https://api.github.com"
 GITHUB_PAGE_SIZE = 100  # the API's maximum per_page
 
-GITHUB_TABLES: dict[str, dict[str, Any]] = {
-    "issues": {
-        "schema": GITHUB_ISSUES,
-        "metadata": {"primary_keys": ["id"], "cursor_field": "updated_at", "ingestion_type": "cdc"},
-    },
+GITHUB_SCHEMAS = {
+    "issues": GITHUB_ISSUES,
+    "pull_requests": GITHUB_PULL_REQUESTS,
+    "commits": GITHUB_COMMITS,
+    "issue_comments": GITHUB_ISSUE_COMMENTS,
+    "repository": GITHUB_REPOSITORY,
+    "contributors": GITHUB_CONTRIBUTORS,
+}
+GITHUB_METADATA: dict[str, dict[str, Any]] = {
+    "issues": {"primary_keys": ["id"], "cursor_field": "updated_at", "ingestion_type": "cdc"},
     "pull_requests": {
-        "schema": GITHUB_PULL_REQUESTS,
-        "metadata": {"primary_keys": ["id"], "cursor_field": "updated_at", "ingestion_type": "cdc"},
+        "primary_keys": ["id"],
+        "cursor_field": "updated_at",
+        "ingestion_type": "cdc",
     },
     "commits": {
-        "schema": GITHUB_COMMITS,
-        "metadata": {
-            "primary_keys": ["sha"],
-            "cursor_field": "committed_at",
-            "ingestion_type": "append",
-        },
+        "primary_keys": ["sha"],
+        "cursor_field": "committed_at",
+        "ingestion_type": "append",
     },
     "issue_comments": {
-        "schema": GITHUB_ISSUE_COMMENTS,
-        "metadata": {"primary_keys": ["id"], "cursor_field": "updated_at", "ingestion_type": "cdc"},
+        "primary_keys": ["id"],
+        "cursor_field": "updated_at",
+        "ingestion_type": "cdc",
     },
-    "repository": {
-        "schema": GITHUB_REPOSITORY,
-        "metadata": {"primary_keys": ["id"], "ingestion_type": "snapshot"},
-    },
+    "repository": {"primary_keys": ["id"], "ingestion_type": "snapshot"},
     "contributors": {
-        "schema": GITHUB_CONTRIBUTORS,
-        "metadata": {
-            "primary_keys": ["repository_owner", "repository_name", "id"],
-            "ingestion_type": "snapshot",
-        },
+        "primary_keys": ["repository_owner", "repository_name", "id"],
+        "ingestion_type": "snapshot",
     },
 }
 
@@ -94,9 +92,11 @@ def github_timestamp(value: str) -> str:
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class GithubLakeflowConnect(ProcessLocal, LakeflowConnect):
+class GithubLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
     """Connection options: `token` (secret), `base_url`. Table options: `owner`, `repo`,
     optional `start_date` (first read of incremental tables starts there)."""
+
+    service, schemas, metadata = "github", GITHUB_SCHEMAS, GITHUB_METADATA
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
@@ -110,25 +110,15 @@ class GithubLakeflowConnect(ProcessLocal, LakeflowConnect):
 
     # ----- interface ---------------------------------------------------------------------------
 
-    def list_tables(self) -> list[str]:
-        return list(GITHUB_TABLES)
-
-    def get_table_schema(self, table_name: str, table_options: dict[str, str]) -> StructType:
-        return self._table(table_name)["schema"]
-
-    def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict[str, Any]:
-        metadata = self._table(table_name)["metadata"]
-        return {k: list(v) if isinstance(v, list) else v for k, v in metadata.items()}
-
     def read_table(
         self, table_name: str, start_offset: dict | None, table_options: dict[str, str]
     ) -> tuple[Iterator[dict], dict]:
-        self._table(table_name)
+        require_table(self.service, table_name, self.schemas)
         owner, repo = self._repo(table_options)
         reader = getattr(self, f"_read_{table_name}")
         records, offset = reader(owner, repo, start_offset, table_options)
         extra = {"repository_owner": owner, "repository_name": repo}
-        schema = GITHUB_TABLES[table_name]["schema"]
+        schema = GITHUB_SCHEMAS[table_name]
         rows = [github_project({**record, **extra}, schema) for record in records]
         return iter(rows), offset
 
@@ -199,13 +189,6 @@ class GithubLakeflowConnect(ProcessLocal, LakeflowConnect):
         }
 
     # ----- helpers -----------------------------------------------------------------------------
-
-    def _table(self, table_name: str) -> dict[str, Any]:
-        if table_name not in GITHUB_TABLES:
-            raise ValueError(
-                f"github: unknown table {table_name!r}; tables are {', '.join(GITHUB_TABLES)}"
-            )
-        return GITHUB_TABLES[table_name]
 
     @staticmethod
     def _repo(table_options: dict[str, str]) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 # Do not edit: change the sources and run `doit merge:hubspot`.
 from __future__ import annotations
 import base64
+import copy
 import datetime as _dt
 import decimal
 import email.utils
@@ -27,6 +28,29 @@ def register_lakeflow_source(spark):
         missing = [name for name in names if not (options.get(name) or '').strip()]
         if missing:
             raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    def require_table(service: str, table_name: str, tables) -> None:
+        """A ValueError naming the known tables when `table_name` is not one of them."""
+        if table_name not in tables:
+            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+    class FixedTables:
+        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+        service = 'connector'
+        schemas: dict[str, Any] = {}
+        metadata: dict[str, dict] = {}
+
+        def list_tables(self) -> list[str]:
+            return list(self.schemas)
+
+        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+            require_table(self.service, table_name, self.schemas)
+            return self.schemas[table_name]
+
+        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+            require_table(self.service, table_name, self.schemas)
+            return copy.deepcopy(self.metadata[table_name])
 
     class ProcessLocal:
         """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
@@ -737,15 +761,11 @@ def register_lakeflow_source(spark):
             response = request_with_retry(self.session(), method, f'{self.base_url}{path}', policy=self.retry_policy, **kwargs)
             return response.json()
 
-        def _check(self, table_name: str) -> None:
-            if table_name not in HUBSPOT_OBJECTS:
-                raise ValueError(f"hubspot: unknown table {table_name!r}; tables are {', '.join(HUBSPOT_OBJECTS)}")
-
         def list_tables(self) -> list[str]:
             return list(HUBSPOT_OBJECTS)
 
         def properties(self, table_name: str) -> list[dict]:
-            self._check(table_name)
+            require_table('hubspot', table_name, HUBSPOT_OBJECTS)
             if table_name not in self._properties:
                 results = self._request('GET', f'/crm/v3/properties/{table_name}')['results']
                 self._properties[table_name] = sorted(results, key=lambda p: p['name'])
@@ -757,7 +777,7 @@ def register_lakeflow_source(spark):
             return StructType(HUBSPOT_BASE_COLUMNS + columns)
 
         def read_table_metadata(self, table_name, table_options):
-            self._check(table_name)
+            require_table('hubspot', table_name, HUBSPOT_OBJECTS)
             return {'primary_keys': ['id'], 'cursor_field': 'updatedAt', 'ingestion_type': 'cdc_with_deletes'}
 
         def _cap(self, table_options) -> int:
@@ -766,7 +786,7 @@ def register_lakeflow_source(spark):
         def read_table(self, table_name, start_offset, table_options):
             """One search page per call. Offset: the window start (`cursor`, ms), the position in
         it (`after`) and the ids already read at the window start (`seen`)."""
-            self._check(table_name)
+            require_table('hubspot', table_name, HUBSPOT_OBJECTS)
             offset = dict(start_offset or {})
             cursor, after, seen = (offset.get('cursor', 0), offset.get('after'), set(offset.get('seen', [])))
             body = {'filterGroups': [{'filters': [{'propertyName': 'hs_lastmodifieddate', 'operator': 'GTE', 'value': str(cursor)}]}], 'sorts': [{'propertyName': 'hs_lastmodifieddate', 'direction': 'ASCENDING'}], 'properties': [p['name'] for p in self.properties(table_name)], 'limit': min(int(table_options.get('page_size', HUBSPOT_SEARCH_LIMIT)), HUBSPOT_SEARCH_LIMIT, self._cap(table_options))}
@@ -786,7 +806,7 @@ def register_lakeflow_source(spark):
 
         def read_table_deletes(self, table_name, start_offset, table_options):
             """Archived objects newer than the offset's `archived_cursor` (ms), all pages per call."""
-            self._check(table_name)
+            require_table('hubspot', table_name, HUBSPOT_OBJECTS)
             cursor = (start_offset or {}).get('archived_cursor', 0)
             archived, after = ([], None)
             while True:

@@ -23,7 +23,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from libs.connector_base import ProcessLocal, require_options
+from libs.connector_base import ProcessLocal, require_options, require_table
 from libs.http_retry import RetryPolicy, request_with_retry
 from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
@@ -80,17 +80,11 @@ class HubspotLakeflowConnect(ProcessLocal, LakeflowConnect):
         )
         return response.json()
 
-    def _check(self, table_name: str) -> None:
-        if table_name not in HUBSPOT_OBJECTS:
-            raise ValueError(
-                f"hubspot: unknown table {table_name!r}; tables are {', '.join(HUBSPOT_OBJECTS)}"
-            )
-
     def list_tables(self) -> list[str]:
         return list(HUBSPOT_OBJECTS)
 
     def properties(self, table_name: str) -> list[dict]:
-        self._check(table_name)
+        require_table("hubspot", table_name, HUBSPOT_OBJECTS)
         if table_name not in self._properties:
             results = self._request("GET", f"/crm/v3/properties/{table_name}")["results"]
             self._properties[table_name] = sorted(results, key=lambda p: p["name"])
@@ -106,7 +100,7 @@ class HubspotLakeflowConnect(ProcessLocal, LakeflowConnect):
         return StructType(HUBSPOT_BASE_COLUMNS + columns)
 
     def read_table_metadata(self, table_name, table_options):
-        self._check(table_name)
+        require_table("hubspot", table_name, HUBSPOT_OBJECTS)
         return {
             "primary_keys": ["id"],
             "cursor_field": "updatedAt",
@@ -119,7 +113,7 @@ class HubspotLakeflowConnect(ProcessLocal, LakeflowConnect):
     def read_table(self, table_name, start_offset, table_options):
         """One search page per call. Offset: the window start (`cursor`, ms), the position in
         it (`after`) and the ids already read at the window start (`seen`)."""
-        self._check(table_name)
+        require_table("hubspot", table_name, HUBSPOT_OBJECTS)
         offset = dict(start_offset or {})
         cursor, after, seen = (
             offset.get("cursor", 0),
@@ -168,7 +162,7 @@ class HubspotLakeflowConnect(ProcessLocal, LakeflowConnect):
 
     def read_table_deletes(self, table_name, start_offset, table_options):
         """Archived objects newer than the offset's `archived_cursor` (ms), all pages per call."""
-        self._check(table_name)
+        require_table("hubspot", table_name, HUBSPOT_OBJECTS)
         cursor = (start_offset or {}).get("archived_cursor", 0)
         archived, after = [], None
         while True:

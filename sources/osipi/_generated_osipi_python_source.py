@@ -2,6 +2,7 @@
 # Do not edit: change the sources and run `doit merge:osipi`.
 from __future__ import annotations
 import base64
+import copy
 import datetime as _dt
 import decimal
 import email.utils
@@ -28,6 +29,29 @@ def register_lakeflow_source(spark):
         missing = [name for name in names if not (options.get(name) or '').strip()]
         if missing:
             raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    def require_table(service: str, table_name: str, tables) -> None:
+        """A ValueError naming the known tables when `table_name` is not one of them."""
+        if table_name not in tables:
+            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+    class FixedTables:
+        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+        service = 'connector'
+        schemas: dict[str, Any] = {}
+        metadata: dict[str, dict] = {}
+
+        def list_tables(self) -> list[str]:
+            return list(self.schemas)
+
+        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+            require_table(self.service, table_name, self.schemas)
+            return self.schemas[table_name]
+
+        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+            require_table(self.service, table_name, self.schemas)
+            return copy.deepcopy(self.metadata[table_name])
 
     class ProcessLocal:
         """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
@@ -720,10 +744,11 @@ def register_lakeflow_source(spark):
     def pi_after(timestamp: str) -> datetime:
         return utc_from_iso(timestamp)
 
-    class OsipiLakeflowConnect(ProcessLocal, LakeflowConnect):
+    class OsipiLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
         """Connection options: `base_url` (…/piwebapi), `token_url`, `client_id`, `client_secret`
     (secret), optional `scope`. Table options: `name_filter` (points by name, PI wildcards),
     `start_time`, `end_time` (PI time strings or ISO), `max_count`."""
+        service, schemas, metadata = ('osipi', PI_SCHEMAS, PI_METADATA)
         process_local = {'_session': None, '_token': None, '_token_expires': 0.0}
 
         def __init__(self, options: dict[str, str]) -> None:
@@ -757,21 +782,6 @@ def register_lakeflow_source(spark):
                         raise
                     self._token = None
 
-        def list_tables(self) -> list[str]:
-            return list(PI_SCHEMAS)
-
-        def _check(self, table_name: str) -> None:
-            if table_name not in PI_SCHEMAS:
-                raise ValueError(f"osipi: unknown table {table_name!r}; tables are {', '.join(PI_SCHEMAS)}")
-
-        def get_table_schema(self, table_name, table_options):
-            self._check(table_name)
-            return PI_SCHEMAS[table_name]
-
-        def read_table_metadata(self, table_name, table_options):
-            self._check(table_name)
-            return {k: list(v) if isinstance(v, list) else v for k, v in PI_METADATA[table_name].items()}
-
         def _dataservers(self) -> list[dict]:
             return self._get('/dataservers').get('Items') or []
 
@@ -790,7 +800,7 @@ def register_lakeflow_source(spark):
             return points
 
         def read_table(self, table_name, start_offset, table_options):
-            self._check(table_name)
+            require_table(self.service, table_name, self.schemas)
             if table_name in ('dataservers', 'points'):
                 if start_offset:
                     return (iter([]), start_offset)

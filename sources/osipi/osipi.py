@@ -20,7 +20,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from libs.connector_base import ProcessLocal, require_options
+from libs.connector_base import FixedTables, ProcessLocal, require_options, require_table
 from libs.http_retry import ConnectorAuthError, RetryPolicy, request_with_retry
 from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
@@ -76,11 +76,12 @@ def pi_after(timestamp: str) -> datetime:
     return utc_from_iso(timestamp)
 
 
-class OsipiLakeflowConnect(ProcessLocal, LakeflowConnect):
+class OsipiLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
     """Connection options: `base_url` (…/piwebapi), `token_url`, `client_id`, `client_secret`
     (secret), optional `scope`. Table options: `name_filter` (points by name, PI wildcards),
     `start_time`, `end_time` (PI time strings or ISO), `max_count`."""
 
+    service, schemas, metadata = "osipi", PI_SCHEMAS, PI_METADATA
     # The access token is per process too: a worker fetches its own.
     process_local = {"_session": None, "_token": None, "_token_expires": 0.0}
 
@@ -126,24 +127,6 @@ class OsipiLakeflowConnect(ProcessLocal, LakeflowConnect):
                 self._token = None  # revoked or expired early: fetch a new one once
 
     # -- interface ----------------------------------------------------------------------------
-    def list_tables(self) -> list[str]:
-        return list(PI_SCHEMAS)
-
-    def _check(self, table_name: str) -> None:
-        if table_name not in PI_SCHEMAS:
-            raise ValueError(
-                f"osipi: unknown table {table_name!r}; tables are {', '.join(PI_SCHEMAS)}"
-            )
-
-    def get_table_schema(self, table_name, table_options):
-        self._check(table_name)
-        return PI_SCHEMAS[table_name]
-
-    def read_table_metadata(self, table_name, table_options):
-        self._check(table_name)
-        return {
-            k: list(v) if isinstance(v, list) else v for k, v in PI_METADATA[table_name].items()
-        }
 
     def _dataservers(self) -> list[dict]:
         return self._get("/dataservers").get("Items") or []
@@ -167,7 +150,7 @@ class OsipiLakeflowConnect(ProcessLocal, LakeflowConnect):
         return points
 
     def read_table(self, table_name, start_offset, table_options):
-        self._check(table_name)
+        require_table(self.service, table_name, self.schemas)
         if table_name in ("dataservers", "points"):
             if start_offset:
                 return iter([]), start_offset  # a snapshot is read whole, once

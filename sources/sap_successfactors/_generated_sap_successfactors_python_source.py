@@ -2,6 +2,7 @@
 # Do not edit: change the sources and run `doit merge:sap_successfactors`.
 from __future__ import annotations
 import base64
+import copy
 import datetime as _dt
 import decimal
 import email.utils
@@ -29,6 +30,29 @@ def register_lakeflow_source(spark):
         missing = [name for name in names if not (options.get(name) or '').strip()]
         if missing:
             raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    def require_table(service: str, table_name: str, tables) -> None:
+        """A ValueError naming the known tables when `table_name` is not one of them."""
+        if table_name not in tables:
+            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+    class FixedTables:
+        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+        service = 'connector'
+        schemas: dict[str, Any] = {}
+        metadata: dict[str, dict] = {}
+
+        def list_tables(self) -> list[str]:
+            return list(self.schemas)
+
+        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+            require_table(self.service, table_name, self.schemas)
+            return self.schemas[table_name]
+
+        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+            require_table(self.service, table_name, self.schemas)
+            return copy.deepcopy(self.metadata[table_name])
 
     class ProcessLocal:
         """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
@@ -708,7 +732,9 @@ def register_lakeflow_source(spark):
 
     def sf_field(name: str, data_type=None, nullable: bool=True) -> StructField:
         return StructField(name, data_type or StringType(), nullable)
-    SF_ENTITIES = {'User': {'schema': StructType([sf_field('userId', nullable=False), sf_field('username'), sf_field('firstName'), sf_field('lastName'), sf_field('email'), sf_field('status'), sf_field('department'), sf_field('hireDate', DateType()), sf_field(SF_CURSOR, TimestampType(), False)]), 'keys': ['userId']}, 'EmpJob': {'schema': StructType([sf_field('userId', nullable=False), sf_field('startDate', DateType(), False), sf_field('seqNumber', nullable=False), sf_field('jobTitle'), sf_field('company'), sf_field('location'), sf_field('isFulltimeEmployee', BooleanType()), sf_field(SF_CURSOR, TimestampType(), False)]), 'keys': ['userId', 'startDate', 'seqNumber']}, 'PerPerson': {'schema': StructType([sf_field('personIdExternal', nullable=False), sf_field('dateOfBirth', DateType()), sf_field('countryOfBirth'), sf_field(SF_CURSOR, TimestampType(), False)]), 'keys': ['personIdExternal']}}
+    SF_SCHEMAS = {'User': StructType([sf_field('userId', nullable=False), sf_field('username'), sf_field('firstName'), sf_field('lastName'), sf_field('email'), sf_field('status'), sf_field('department'), sf_field('hireDate', DateType()), sf_field(SF_CURSOR, TimestampType(), False)]), 'EmpJob': StructType([sf_field('userId', nullable=False), sf_field('startDate', DateType(), False), sf_field('seqNumber', nullable=False), sf_field('jobTitle'), sf_field('company'), sf_field('location'), sf_field('isFulltimeEmployee', BooleanType()), sf_field(SF_CURSOR, TimestampType(), False)]), 'PerPerson': StructType([sf_field('personIdExternal', nullable=False), sf_field('dateOfBirth', DateType()), sf_field('countryOfBirth'), sf_field(SF_CURSOR, TimestampType(), False)])}
+    SF_KEYS = {'User': ['userId'], 'EmpJob': ['userId', 'startDate', 'seqNumber'], 'PerPerson': ['personIdExternal']}
+    SF_METADATA = {name: {'primary_keys': keys, 'cursor_field': SF_CURSOR, 'ingestion_type': 'cdc'} for name, keys in SF_KEYS.items()}
 
     def sf_parse_value(value):
         """`/Date(ms)/` and `/Date(ms+hhmm)/` as ISO timestamps; other values as they are."""
@@ -730,10 +756,11 @@ def register_lakeflow_source(spark):
             raise ValueError(f'sap_successfactors: {option} must be an ISO date, got {value!r}') from None
         return parsed.strftime('%Y-%m-%dT%H:%M:%SZ')
 
-    class SapSuccessfactorsLakeflowConnect(ProcessLocal, LakeflowConnect):
+    class SapSuccessfactorsLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
         """Connection options: `api_url`, `company_id`, `username`, `api_key` (secret).
     Table options: `start_date`, `end_date` (ISO), `entity_type` (read another entity set with the
     table's schema, e.g. a custom MDF object)."""
+        service, schemas, metadata = ('sap_successfactors', SF_SCHEMAS, SF_METADATA)
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
@@ -748,21 +775,6 @@ def register_lakeflow_source(spark):
             session.headers['Accept'] = 'application/json'
             return session
 
-        def list_tables(self) -> list[str]:
-            return list(SF_ENTITIES)
-
-        def _entity(self, table_name: str) -> dict:
-            if table_name not in SF_ENTITIES:
-                raise ValueError(f"sap_successfactors: unknown table {table_name!r}; tables are {', '.join(SF_ENTITIES)}")
-            return SF_ENTITIES[table_name]
-
-        def get_table_schema(self, table_name, table_options):
-            return self._entity(table_name)['schema']
-
-        def read_table_metadata(self, table_name, table_options):
-            keys = list(self._entity(table_name)['keys'])
-            return {'primary_keys': keys, 'cursor_field': SF_CURSOR, 'ingestion_type': 'cdc'}
-
         def _get(self, url: str, params: dict | None) -> dict:
             response = request_with_retry(self.session(), 'GET', url, policy=self.retry_policy, params=params)
             return response.json()
@@ -770,7 +782,7 @@ def register_lakeflow_source(spark):
         def read_table(self, table_name, start_offset, table_options):
             """One OData page per call. Offset: the cursor the query filters on and, mid-query, the
         server's `__next` link."""
-            entity = self._entity(table_name)
+            require_table(self.service, table_name, self.schemas)
             offset = dict(start_offset or {})
             if offset.get('next'):
                 url, params = (offset['next'], None)
@@ -788,7 +800,7 @@ def register_lakeflow_source(spark):
                 entity_set = table_options.get('entity_type') or table_name
                 url = f'{self.api_url}/odata/v2/{entity_set}'
             body = self._get(url, params)['d']
-            names = entity['schema'].fieldNames()
+            names = SF_SCHEMAS[table_name].fieldNames()
             records = [{n: sf_parse_value(item.get(n)) for n in names} for item in body.get('results') or []]
             page_max = max((sf_iso(r[SF_CURSOR], SF_CURSOR) for r in records), default=None)
             seen_max = max(filter(None, [page_max, offset.get('seen_max')]), default=None)

@@ -23,7 +23,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from libs.connector_base import ProcessLocal, require_options
+from libs.connector_base import FixedTables, ProcessLocal, require_options, require_table
 from libs.http_retry import RetryPolicy, request_with_retry
 from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
@@ -36,32 +36,29 @@ def sf_field(name: str, data_type=None, nullable: bool = True) -> StructField:
     return StructField(name, data_type or StringType(), nullable)
 
 
-SF_ENTITIES = {
-    "User": {
-        "schema": StructType(
-            [sf_field("userId", nullable=False), sf_field("username"), sf_field("firstName"),
-             sf_field("lastName"), sf_field("email"), sf_field("status"), sf_field("department"),
-             sf_field("hireDate", DateType()), sf_field(SF_CURSOR, TimestampType(), False)]
-        ),
-        "keys": ["userId"],
-    },
-    "EmpJob": {
-        "schema": StructType(
-            [sf_field("userId", nullable=False), sf_field("startDate", DateType(), False),
-             sf_field("seqNumber", nullable=False), sf_field("jobTitle"), sf_field("company"),
-             sf_field("location"), sf_field("isFulltimeEmployee", BooleanType()),
-             sf_field(SF_CURSOR, TimestampType(), False)]
-        ),
-        "keys": ["userId", "startDate", "seqNumber"],
-    },
-    "PerPerson": {
-        "schema": StructType(
-            [sf_field("personIdExternal", nullable=False), sf_field("dateOfBirth", DateType()),
-             sf_field("countryOfBirth"), sf_field(SF_CURSOR, TimestampType(), False)]
-        ),
-        "keys": ["personIdExternal"],
-    },
+SF_SCHEMAS = {
+    "User": StructType(
+        [sf_field("userId", nullable=False), sf_field("username"), sf_field("firstName"),
+         sf_field("lastName"), sf_field("email"), sf_field("status"), sf_field("department"),
+         sf_field("hireDate", DateType()), sf_field(SF_CURSOR, TimestampType(), False)]
+    ),
+    "EmpJob": StructType(
+        [sf_field("userId", nullable=False), sf_field("startDate", DateType(), False),
+         sf_field("seqNumber", nullable=False), sf_field("jobTitle"), sf_field("company"),
+         sf_field("location"), sf_field("isFulltimeEmployee", BooleanType()),
+         sf_field(SF_CURSOR, TimestampType(), False)]
+    ),
+    "PerPerson": StructType(
+        [sf_field("personIdExternal", nullable=False), sf_field("dateOfBirth", DateType()),
+         sf_field("countryOfBirth"), sf_field(SF_CURSOR, TimestampType(), False)]
+    ),
 }  # fmt: skip
+SF_KEYS = {"User": ["userId"], "EmpJob": ["userId", "startDate", "seqNumber"],
+           "PerPerson": ["personIdExternal"]}  # fmt: skip
+SF_METADATA = {
+    name: {"primary_keys": keys, "cursor_field": SF_CURSOR, "ingestion_type": "cdc"}
+    for name, keys in SF_KEYS.items()
+}
 
 
 def sf_parse_value(value):
@@ -89,10 +86,12 @@ def sf_iso(value: str, option: str) -> str:
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SapSuccessfactorsLakeflowConnect(ProcessLocal, LakeflowConnect):
+class SapSuccessfactorsLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
     """Connection options: `api_url`, `company_id`, `username`, `api_key` (secret).
     Table options: `start_date`, `end_date` (ISO), `entity_type` (read another entity set with the
     table's schema, e.g. a custom MDF object)."""
+
+    service, schemas, metadata = "sap_successfactors", SF_SCHEMAS, SF_METADATA
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
@@ -109,23 +108,6 @@ class SapSuccessfactorsLakeflowConnect(ProcessLocal, LakeflowConnect):
         session.headers["Accept"] = "application/json"
         return session
 
-    def list_tables(self) -> list[str]:
-        return list(SF_ENTITIES)
-
-    def _entity(self, table_name: str) -> dict:
-        if table_name not in SF_ENTITIES:
-            raise ValueError(
-                f"sap_successfactors: unknown table {table_name!r}; tables are {', '.join(SF_ENTITIES)}"
-            )
-        return SF_ENTITIES[table_name]
-
-    def get_table_schema(self, table_name, table_options):
-        return self._entity(table_name)["schema"]
-
-    def read_table_metadata(self, table_name, table_options):
-        keys = list(self._entity(table_name)["keys"])
-        return {"primary_keys": keys, "cursor_field": SF_CURSOR, "ingestion_type": "cdc"}
-
     def _get(self, url: str, params: dict | None) -> dict:
         response = request_with_retry(
             self.session(), "GET", url, policy=self.retry_policy, params=params
@@ -135,7 +117,7 @@ class SapSuccessfactorsLakeflowConnect(ProcessLocal, LakeflowConnect):
     def read_table(self, table_name, start_offset, table_options):
         """One OData page per call. Offset: the cursor the query filters on and, mid-query, the
         server's `__next` link."""
-        entity = self._entity(table_name)
+        require_table(self.service, table_name, self.schemas)
         offset = dict(start_offset or {})
         if offset.get("next"):
             url, params = offset["next"], None
@@ -157,7 +139,7 @@ class SapSuccessfactorsLakeflowConnect(ProcessLocal, LakeflowConnect):
             entity_set = table_options.get("entity_type") or table_name
             url = f"{self.api_url}/odata/v2/{entity_set}"
         body = self._get(url, params)["d"]
-        names = entity["schema"].fieldNames()
+        names = SF_SCHEMAS[table_name].fieldNames()
         records = [
             {n: sf_parse_value(item.get(n)) for n in names} for item in body.get("results") or []
         ]

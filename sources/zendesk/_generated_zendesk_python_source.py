@@ -2,6 +2,7 @@
 # Do not edit: change the sources and run `doit merge:zendesk`.
 from __future__ import annotations
 import base64
+import copy
 import datetime as _dt
 import decimal
 import email.utils
@@ -27,6 +28,29 @@ def register_lakeflow_source(spark):
         missing = [name for name in names if not (options.get(name) or '').strip()]
         if missing:
             raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    def require_table(service: str, table_name: str, tables) -> None:
+        """A ValueError naming the known tables when `table_name` is not one of them."""
+        if table_name not in tables:
+            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+    class FixedTables:
+        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+        service = 'connector'
+        schemas: dict[str, Any] = {}
+        metadata: dict[str, dict] = {}
+
+        def list_tables(self) -> list[str]:
+            return list(self.schemas)
+
+        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+            require_table(self.service, table_name, self.schemas)
+            return self.schemas[table_name]
+
+        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+            require_table(self.service, table_name, self.schemas)
+            return copy.deepcopy(self.metadata[table_name])
 
     class ProcessLocal:
         """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
@@ -712,9 +736,10 @@ def register_lakeflow_source(spark):
     def zendesk_project(record: dict, schema: StructType) -> dict:
         return {name: record.get(name) for name in schema.fieldNames()}
 
-    class ZendeskLakeflowConnect(ProcessLocal, LakeflowConnect):
+    class ZendeskLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
         """Connection options: `subdomain`, `email`, `api_token` (secret), optional `base_url`.
     Table option: `start_time` (epoch seconds) where the first export starts (default 0)."""
+        service, schemas, metadata = ('zendesk', ZENDESK_SCHEMAS, ZENDESK_METADATA)
 
         def __init__(self, options: dict[str, str]) -> None:
             super().__init__(options)
@@ -727,21 +752,6 @@ def register_lakeflow_source(spark):
             session = requests.Session()
             session.auth = self._auth
             return session
-
-        def list_tables(self) -> list[str]:
-            return list(ZENDESK_SCHEMAS)
-
-        def _check(self, table_name: str) -> None:
-            if table_name not in ZENDESK_SCHEMAS:
-                raise ValueError(f"zendesk: unknown table {table_name!r}; tables are {', '.join(ZENDESK_SCHEMAS)}")
-
-        def get_table_schema(self, table_name, table_options):
-            self._check(table_name)
-            return ZENDESK_SCHEMAS[table_name]
-
-        def read_table_metadata(self, table_name, table_options):
-            self._check(table_name)
-            return {k: list(v) if isinstance(v, list) else v for k, v in ZENDESK_METADATA[table_name].items()}
 
         def _get(self, path: str, params: dict) -> dict:
             url = path if path.startswith('http') else f'{self.base_url}{path}'
@@ -782,7 +792,7 @@ def register_lakeflow_source(spark):
             return (items, {'start_time': end, 'seen': sorted(at_end | (seen if end == start else set()))})
 
         def read_table(self, table_name, start_offset, table_options):
-            self._check(table_name)
+            require_table(self.service, table_name, self.schemas)
             schema = ZENDESK_SCHEMAS[table_name]
             if table_name in ZENDESK_CURSOR_EXPORTS:
                 records, offset = self._cursor_page(table_name, start_offset, table_options)
@@ -796,7 +806,7 @@ def register_lakeflow_source(spark):
             return (iter([zendesk_project(r, schema) for r in records]), offset)
 
         def read_table_deletes(self, table_name, start_offset, table_options) -> tuple[Iterator[dict], Any]:
-            self._check(table_name)
+            require_table(self.service, table_name, self.schemas)
             if table_name != 'tickets':
                 raise ValueError(f'zendesk: table {table_name!r} has no deletes')
             records, offset = self._cursor_page(table_name, start_offset, table_options)

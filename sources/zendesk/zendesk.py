@@ -23,7 +23,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from libs.connector_base import ProcessLocal, require_options
+from libs.connector_base import FixedTables, ProcessLocal, require_options, require_table
 from libs.http_retry import RetryPolicy, request_with_retry
 from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
@@ -110,9 +110,11 @@ def zendesk_project(record: dict, schema: StructType) -> dict:
     return {name: record.get(name) for name in schema.fieldNames()}
 
 
-class ZendeskLakeflowConnect(ProcessLocal, LakeflowConnect):
+class ZendeskLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
     """Connection options: `subdomain`, `email`, `api_token` (secret), optional `base_url`.
     Table option: `start_time` (epoch seconds) where the first export starts (default 0)."""
+
+    service, schemas, metadata = "zendesk", ZENDESK_SCHEMAS, ZENDESK_METADATA
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
@@ -127,26 +129,6 @@ class ZendeskLakeflowConnect(ProcessLocal, LakeflowConnect):
         session = requests.Session()
         session.auth = self._auth
         return session
-
-    def list_tables(self) -> list[str]:
-        return list(ZENDESK_SCHEMAS)
-
-    def _check(self, table_name: str) -> None:
-        if table_name not in ZENDESK_SCHEMAS:
-            raise ValueError(
-                f"zendesk: unknown table {table_name!r}; tables are {', '.join(ZENDESK_SCHEMAS)}"
-            )
-
-    def get_table_schema(self, table_name, table_options):
-        self._check(table_name)
-        return ZENDESK_SCHEMAS[table_name]
-
-    def read_table_metadata(self, table_name, table_options):
-        self._check(table_name)
-        return {
-            k: list(v) if isinstance(v, list) else v
-            for k, v in ZENDESK_METADATA[table_name].items()
-        }
 
     # -- reading ---------------------------------------------------------------------------------
     def _get(self, path: str, params: dict) -> dict:
@@ -197,7 +179,7 @@ class ZendeskLakeflowConnect(ProcessLocal, LakeflowConnect):
         }
 
     def read_table(self, table_name, start_offset, table_options):
-        self._check(table_name)
+        require_table(self.service, table_name, self.schemas)
         schema = ZENDESK_SCHEMAS[table_name]
         if table_name in ZENDESK_CURSOR_EXPORTS:
             records, offset = self._cursor_page(table_name, start_offset, table_options)
@@ -231,7 +213,7 @@ class ZendeskLakeflowConnect(ProcessLocal, LakeflowConnect):
     def read_table_deletes(
         self, table_name, start_offset, table_options
     ) -> tuple[Iterator[dict], Any]:
-        self._check(table_name)
+        require_table(self.service, table_name, self.schemas)
         if table_name != "tickets":
             raise ValueError(f"zendesk: table {table_name!r} has no deletes")
         records, offset = self._cursor_page(table_name, start_offset, table_options)

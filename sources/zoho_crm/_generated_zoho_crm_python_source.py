@@ -2,6 +2,7 @@
 # Do not edit: change the sources and run `doit merge:zoho_crm`.
 from __future__ import annotations
 import base64
+import copy
 import datetime as _dt
 import decimal
 import email.utils
@@ -28,6 +29,29 @@ def register_lakeflow_source(spark):
         missing = [name for name in names if not (options.get(name) or '').strip()]
         if missing:
             raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    def require_table(service: str, table_name: str, tables) -> None:
+        """A ValueError naming the known tables when `table_name` is not one of them."""
+        if table_name not in tables:
+            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+    class FixedTables:
+        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+        service = 'connector'
+        schemas: dict[str, Any] = {}
+        metadata: dict[str, dict] = {}
+
+        def list_tables(self) -> list[str]:
+            return list(self.schemas)
+
+        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+            require_table(self.service, table_name, self.schemas)
+            return self.schemas[table_name]
+
+        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+            require_table(self.service, table_name, self.schemas)
+            return copy.deepcopy(self.metadata[table_name])
 
     class ProcessLocal:
         """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
@@ -806,12 +830,8 @@ def register_lakeflow_source(spark):
                 self._modules = zoho_modules(self.client)
             return list(self._modules)
 
-        def _check(self, table_name: str) -> None:
-            if table_name not in self.list_tables():
-                raise ValueError(f"zoho_crm: unknown module {table_name!r}; modules are {', '.join(self.list_tables())}")
-
         def _module_fields(self, table_name: str) -> list[dict]:
-            self._check(table_name)
+            require_table('zoho_crm', table_name, self.list_tables())
             if table_name not in self._fields:
                 self._fields[table_name] = zoho_fields(self.client, table_name)
             return self._fields[table_name]
@@ -820,7 +840,7 @@ def register_lakeflow_source(spark):
             return zoho_schema(self._module_fields(table_name))
 
         def read_table_metadata(self, table_name, table_options):
-            self._check(table_name)
+            require_table('zoho_crm', table_name, self.list_tables())
             return {'primary_keys': ['id'], 'cursor_field': 'Modified_Time', 'ingestion_type': 'cdc_with_deletes'}
 
         def read_table(self, table_name, start_offset, table_options):
@@ -841,7 +861,7 @@ def register_lakeflow_source(spark):
             return (iter(records), {'cursor': last, 'seen': sorted(at_last | (seen if last == cursor else set()))})
 
         def read_table_deletes(self, table_name, start_offset, table_options):
-            self._check(table_name)
+            require_table('zoho_crm', table_name, self.list_tables())
             cursor = (start_offset or {}).get('deleted_cursor')
             deleted = []
             for _, items, _ in self.client.pages(f'/crm/v6/{table_name}/deleted', {'type': 'all'}):

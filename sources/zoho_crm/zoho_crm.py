@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from libs.connector_base import require_options
+from libs.connector_base import require_options, require_table
 from libs.http_retry import RetryPolicy
 from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
@@ -49,14 +49,8 @@ class ZohoCrmLakeflowConnect(LakeflowConnect):
             self._modules = zoho_modules(self.client)
         return list(self._modules)
 
-    def _check(self, table_name: str) -> None:
-        if table_name not in self.list_tables():
-            raise ValueError(
-                f"zoho_crm: unknown module {table_name!r}; modules are {', '.join(self.list_tables())}"
-            )
-
     def _module_fields(self, table_name: str) -> list[dict]:
-        self._check(table_name)
+        require_table("zoho_crm", table_name, self.list_tables())
         if table_name not in self._fields:
             self._fields[table_name] = zoho_fields(self.client, table_name)
         return self._fields[table_name]
@@ -65,7 +59,7 @@ class ZohoCrmLakeflowConnect(LakeflowConnect):
         return zoho_schema(self._module_fields(table_name))
 
     def read_table_metadata(self, table_name, table_options):
-        self._check(table_name)
+        require_table("zoho_crm", table_name, self.list_tables())
         return {
             "primary_keys": ["id"],
             "cursor_field": "Modified_Time",
@@ -103,7 +97,7 @@ class ZohoCrmLakeflowConnect(LakeflowConnect):
         }
 
     def read_table_deletes(self, table_name, start_offset, table_options):
-        self._check(table_name)
+        require_table("zoho_crm", table_name, self.list_tables())
         cursor = (start_offset or {}).get("deleted_cursor")
         deleted = []
         for _, items, _ in self.client.pages(f"/crm/v6/{table_name}/deleted", {"type": "all"}):

@@ -22,7 +22,8 @@ def test_a_scaffolded_connector_merges_stages_and_passes_its_generated_test(tmp_
     assert ran == {"merge:acme_widgets", "stage:acme_widgets"}
     generated = box.root / "sources/acme_widgets/_generated_acme_widgets_python_source.py"
     assert (
-        "class AcmeWidgetsLakeflowConnect(ProcessLocal, LakeflowConnect)" in generated.read_text()
+        "class AcmeWidgetsLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect)"
+        in generated.read_text()
     )
     assert (box.root / "build/stage/acme_widgets/ingest.py").is_file()
     sessions = subprocess.run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from libs.http_retry import ConnectorAuthError, ConnectorHttpError
-from sources.github.github import GITHUB_TABLES, GithubLakeflowConnect
+from sources.github.github import GITHUB_SCHEMAS, GithubLakeflowConnect
 from sources.github.test.simulator import TOKEN, GithubSimulator
 from sources.interface.lakeflow_connect import read_to_fixed_point
 from tests.connector_suite import LakeflowConnectTests, simulator_fixtures
@@ -20,7 +20,7 @@ sim, make_connector = simulator_fixtures(GithubSimulator, GithubLakeflowConnect,
 class TestGithubConnector(LakeflowConnectTests):
     """The shared suite, against the simulator."""
 
-    table_options = {table: TABLE_OPTIONS for table in GITHUB_TABLES}
+    table_options = {table: TABLE_OPTIONS for table in GITHUB_SCHEMAS}
 
 
 def read_until_stable(connector, table, offset=None, options=TABLE_OPTIONS):
