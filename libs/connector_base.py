@@ -26,12 +26,25 @@ from typing import Any
 
 import requests
 
+from libs.utils import utc_from_iso
+
 
 def require_options(service: str, options: dict[str, str], *names: str) -> None:
     """One ValueError naming every missing (or blank) connection option."""
     missing = [name for name in names if not (options.get(name) or "").strip()]
     if missing:
         raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+
+def utc_text(service: str, option: str, value: str) -> str:
+    """An ISO date or timestamp given for `option` as `YYYY-MM-DDTHH:MM:SSZ` (UTC), the form
+    APIs' filters take; anything else is a ValueError naming the option."""
+    try:
+        return utc_from_iso(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise ValueError(
+            f"{service}: {option} must be an ISO date or timestamp, got {value!r}"
+        ) from None
 
 
 def require_table(service: str, table_name: str, tables) -> None:

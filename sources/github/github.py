@@ -17,9 +17,14 @@ from urllib.parse import urlsplit
 import requests
 from pyspark.sql.types import ArrayType, DataType, StructType
 
-from libs.connector_base import FixedTables, ProcessLocal, require_options, require_table
+from libs.connector_base import (
+    FixedTables,
+    ProcessLocal,
+    require_options,
+    require_table,
+    utc_text,
+)
 from libs.http_retry import RetryPolicy, request_with_retry
-from libs.utils import utc_from_iso
 from sources.github.github_schemas import (
     GITHUB_COMMITS,
     GITHUB_CONTRIBUTORS,
@@ -79,17 +84,6 @@ def github_project(value: Any, data_type: DataType) -> Any:
             return None
         return [github_project(item, data_type.elementType) for item in value]
     return value
-
-
-def github_timestamp(value: str) -> str:
-    """A user-given date or timestamp as GitHub's `YYYY-MM-DDTHH:MM:SSZ` (UTC)."""
-    try:
-        parsed = utc_from_iso(value)
-    except ValueError:
-        raise ValueError(
-            f"github: start_date must be an ISO date or timestamp, got {value!r}"
-        ) from None
-    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GithubLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
@@ -204,7 +198,7 @@ class GithubLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
         if start_offset and start_offset.get("cursor"):
             return start_offset["cursor"]
         start_date = (table_options.get("start_date") or "").strip()
-        return github_timestamp(start_date) if start_date else None
+        return utc_text("github", "start_date", start_date) if start_date else None
 
     @staticmethod
     def _next_offset(start_offset: dict | None, records: list[dict], field: str) -> dict:

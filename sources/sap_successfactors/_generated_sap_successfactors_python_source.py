@@ -24,51 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 def register_lakeflow_source(spark):
-
-    def require_options(service: str, options: dict[str, str], *names: str) -> None:
-        """One ValueError naming every missing (or blank) connection option."""
-        missing = [name for name in names if not (options.get(name) or '').strip()]
-        if missing:
-            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
-
-    def require_table(service: str, table_name: str, tables) -> None:
-        """A ValueError naming the known tables when `table_name` is not one of them."""
-        if table_name not in tables:
-            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
-
-    class FixedTables:
-        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
-    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
-        service = 'connector'
-        schemas: dict[str, Any] = {}
-        metadata: dict[str, dict] = {}
-
-        def list_tables(self) -> list[str]:
-            return list(self.schemas)
-
-        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
-            require_table(self.service, table_name, self.schemas)
-            return self.schemas[table_name]
-
-        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
-            require_table(self.service, table_name, self.schemas)
-            return copy.deepcopy(self.metadata[table_name])
-
-    class ProcessLocal:
-        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
-        process_local: dict[str, Any] = {'_session': None}
-
-        def __getstate__(self) -> dict:
-            return {**self.__dict__, **self.process_local}
-
-        def session(self) -> requests.Session:
-            if getattr(self, '_session', None) is None:
-                self._session = self.new_session()
-            return self._session
-
-        def new_session(self) -> requests.Session:
-            """The process's session; override to add auth or headers."""
-            return requests.Session()
     _HTTP_RETRY_LOG = logging.getLogger('lakeflow.http_retry')
     _RESET_EPOCH_THRESHOLD = 1000000000
 
@@ -518,6 +473,59 @@ def register_lakeflow_source(spark):
                 raise ValueError(f"field '{field_path}' is not nullable but has no value")
             values.append(value)
         return Row(**dict(zip(schema.fieldNames(), values, strict=True)))
+
+    def require_options(service: str, options: dict[str, str], *names: str) -> None:
+        """One ValueError naming every missing (or blank) connection option."""
+        missing = [name for name in names if not (options.get(name) or '').strip()]
+        if missing:
+            raise ValueError(f"{service}: connection option(s) {', '.join(missing)} required")
+
+    def utc_text(service: str, option: str, value: str) -> str:
+        """An ISO date or timestamp given for `option` as `YYYY-MM-DDTHH:MM:SSZ` (UTC), the form
+    APIs' filters take; anything else is a ValueError naming the option."""
+        try:
+            return utc_from_iso(value).strftime('%Y-%m-%dT%H:%M:%SZ')
+        except ValueError:
+            raise ValueError(f'{service}: {option} must be an ISO date or timestamp, got {value!r}') from None
+
+    def require_table(service: str, table_name: str, tables) -> None:
+        """A ValueError naming the known tables when `table_name` is not one of them."""
+        if table_name not in tables:
+            raise ValueError(f"{service}: unknown table {table_name!r}; tables are {', '.join(tables)}")
+
+    class FixedTables:
+        """Mixin for connectors whose tables are known up front: `schemas` maps each table to its
+    StructType, `metadata` to its read_table_metadata answer. Reads call require_table."""
+        service = 'connector'
+        schemas: dict[str, Any] = {}
+        metadata: dict[str, dict] = {}
+
+        def list_tables(self) -> list[str]:
+            return list(self.schemas)
+
+        def get_table_schema(self, table_name: str, table_options: dict[str, str]):
+            require_table(self.service, table_name, self.schemas)
+            return self.schemas[table_name]
+
+        def read_table_metadata(self, table_name: str, table_options: dict[str, str]) -> dict:
+            require_table(self.service, table_name, self.schemas)
+            return copy.deepcopy(self.metadata[table_name])
+
+    class ProcessLocal:
+        """Mixin for state that belongs to one process: reset on pickling, rebuilt on use."""
+        process_local: dict[str, Any] = {'_session': None}
+
+        def __getstate__(self) -> dict:
+            return {**self.__dict__, **self.process_local}
+
+        def session(self) -> requests.Session:
+            if getattr(self, '_session', None) is None:
+                self._session = self.new_session()
+            return self._session
+
+        def new_session(self) -> requests.Session:
+            """The process's session; override to add auth or headers."""
+            return requests.Session()
     LAKEFLOW_FORMAT = 'lakeflow_connect'
     METADATA_TABLE = '_lakeflow_metadata'
     RESERVED_OPTIONS = frozenset({'tablename', 'tablenamelist', 'tableconfigs', 'isdeleteflow', 'databricks.connection', 'sourcename', 'externaloptionsallowlist'})
@@ -749,13 +757,6 @@ def register_lakeflow_source(spark):
                 return when.isoformat()
         return value
 
-    def sf_iso(value: str, option: str) -> str:
-        try:
-            parsed = utc_from_iso(value)
-        except ValueError:
-            raise ValueError(f'sap_successfactors: {option} must be an ISO date, got {value!r}') from None
-        return parsed.strftime('%Y-%m-%dT%H:%M:%SZ')
-
     class SapSuccessfactorsLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
         """Connection options: `api_url`, `company_id`, `username`, `api_key` (secret).
     Table options: `start_date`, `end_date` (ISO), `entity_type` (read another entity set with the
@@ -789,10 +790,10 @@ def register_lakeflow_source(spark):
                 if urlsplit(url)[:2] != urlsplit(self.api_url)[:2]:
                     raise ValueError(f'sap_successfactors: __next link leaves {self.api_url}: {url}')
             else:
-                cursor = offset.get('cursor') or (sf_iso(table_options['start_date'], 'start_date') if table_options.get('start_date') else None)
+                cursor = offset.get('cursor') or (utc_text('sap_successfactors', 'start_date', table_options['start_date']) if table_options.get('start_date') else None)
                 filters = [f"{SF_CURSOR} gt datetimeoffset'{cursor}'"] if cursor else []
                 if table_options.get('end_date'):
-                    end = sf_iso(table_options['end_date'], 'end_date')
+                    end = utc_text('sap_successfactors', 'end_date', table_options['end_date'])
                     filters.append(f"{SF_CURSOR} le datetimeoffset'{end}'")
                 params = {'$format': 'json', '$orderby': f'{SF_CURSOR} asc'}
                 if filters:
@@ -802,7 +803,7 @@ def register_lakeflow_source(spark):
             body = self._get(url, params)['d']
             names = SF_SCHEMAS[table_name].fieldNames()
             records = [{n: sf_parse_value(item.get(n)) for n in names} for item in body.get('results') or []]
-            page_max = max((sf_iso(r[SF_CURSOR], SF_CURSOR) for r in records), default=None)
+            page_max = max((utc_text('sap_successfactors', SF_CURSOR, r[SF_CURSOR]) for r in records), default=None)
             seen_max = max(filter(None, [page_max, offset.get('seen_max')]), default=None)
             if body.get('__next'):
                 return (iter(records), {'cursor': offset.get('cursor'), 'next': body['__next'], 'seen_max': seen_max})

@@ -23,9 +23,14 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from libs.connector_base import FixedTables, ProcessLocal, require_options, require_table
+from libs.connector_base import (
+    FixedTables,
+    ProcessLocal,
+    require_options,
+    require_table,
+    utc_text,
+)
 from libs.http_retry import RetryPolicy, request_with_retry
-from libs.utils import utc_from_iso
 from sources.interface.lakeflow_connect import LakeflowConnect
 
 SF_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -76,16 +81,6 @@ def sf_parse_value(value):
     return value
 
 
-def sf_iso(value: str, option: str) -> str:
-    try:
-        parsed = utc_from_iso(value)
-    except ValueError:
-        raise ValueError(
-            f"sap_successfactors: {option} must be an ISO date, got {value!r}"
-        ) from None
-    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class SapSuccessfactorsLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnect):
     """Connection options: `api_url`, `company_id`, `username`, `api_key` (secret).
     Table options: `start_date`, `end_date` (ISO), `entity_type` (read another entity set with the
@@ -125,13 +120,13 @@ class SapSuccessfactorsLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnec
                 raise ValueError(f"sap_successfactors: __next link leaves {self.api_url}: {url}")
         else:
             cursor = offset.get("cursor") or (
-                sf_iso(table_options["start_date"], "start_date")
+                utc_text("sap_successfactors", "start_date", table_options["start_date"])
                 if table_options.get("start_date")
                 else None
             )
             filters = [f"{SF_CURSOR} gt datetimeoffset'{cursor}'"] if cursor else []
             if table_options.get("end_date"):
-                end = sf_iso(table_options["end_date"], "end_date")
+                end = utc_text("sap_successfactors", "end_date", table_options["end_date"])
                 filters.append(f"{SF_CURSOR} le datetimeoffset'{end}'")
             params = {"$format": "json", "$orderby": f"{SF_CURSOR} asc"}
             if filters:
@@ -143,7 +138,9 @@ class SapSuccessfactorsLakeflowConnect(FixedTables, ProcessLocal, LakeflowConnec
         records = [
             {n: sf_parse_value(item.get(n)) for n in names} for item in body.get("results") or []
         ]
-        page_max = max((sf_iso(r[SF_CURSOR], SF_CURSOR) for r in records), default=None)
+        page_max = max(
+            (utc_text("sap_successfactors", SF_CURSOR, r[SF_CURSOR]) for r in records), default=None
+        )
         seen_max = max(filter(None, [page_max, offset.get("seen_max")]), default=None)
         if body.get("__next"):
             return iter(records), {
