@@ -7,7 +7,10 @@ connector. Anything else outside sources/ selects only the engine tests.
 
 from __future__ import annotations
 
+import argparse
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 from tools.lakeflow import project
@@ -55,3 +58,36 @@ def affected_targets(paths: list[str], sources: list[str]) -> set[str]:
         else:
             selected.add(ENGINE)
     return selected
+
+
+def ci_sessions(sessions: list[dict], changed: list[str] | None, sources: list[str]) -> list[str]:
+    """The nox sessions a CI run needs, from `nox -l --json`: every session except the
+    `test(<target>)` ones whose target the change does not affect. `changed=None` (nothing to
+    compare with, e.g. a new branch) selects them all."""
+    affected = None if changed is None else affected_targets(changed, sources)
+    selected = []
+    for session in sessions:
+        target = (session.get("call_spec") or {}).get("target")
+        if affected is not None and session.get("name") == "test" and target not in affected:
+            continue
+        selected.append(session["session"])
+    return selected
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`nox -l --json | python -m tools.lakeflow.changes --since REF`: the CI job matrix."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--since", default="", help="git ref; empty or unknown selects all")
+    args = parser.parse_args(argv)
+    sessions = json.load(sys.stdin)
+    try:
+        changed = changed_files(args.since) if args.since else None
+    except LakeflowError as error:
+        print(f"selecting every session: {error}", file=sys.stderr)
+        changed = None
+    print(json.dumps({"session": ci_sessions(sessions, changed, project.source_names())}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
