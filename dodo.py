@@ -11,6 +11,7 @@ from tools.lakeflow import (
     project,
     scaffold,
     spark_check,
+    spark_server,
     stage,
     wheel,
 )
@@ -106,7 +107,7 @@ def task_pipeline():
 
 
 def task_check():
-    """Read the merged connector in a local SparkSession against its simulator."""
+    """Read the merged connector in Spark (the warm local server, else a new session)."""
     for name in SOURCES:
         spark_case = project.source_dir(name) / "test" / "spark_case.py"
         yield {
@@ -116,6 +117,11 @@ def task_check():
             "targets": [str(spark_check.check_stamp(name))],
             "verbosity": 2,
         }
+
+
+def task_spark_stop():
+    """Stop the warm Spark Connect server the checks share (it also stops when idle)."""
+    return {"actions": [action(spark_server.stop_task)], "uptodate": [False], "verbosity": 2}
 
 
 def task_deploy():

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.lakeflow import project
+from tools.lakeflow import project, spark_server
 from tools.lakeflow.errors import LakeflowError
 
 METADATA_TABLE = "_lakeflow_metadata"
@@ -45,23 +45,28 @@ def spark_available() -> bool:
     return importlib.util.find_spec("pyspark") is not None
 
 
+# One local Spark for a whole run: few shuffle partitions, no UI. Used by the in-process session
+# and by the warm Connect server (tools/lakeflow/spark_server.py) alike.
+SPARK_CONF = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.python.worker.reuse": "true",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.streaming.noDataMicroBatches.enabled": "false",
+}
+
+
 def new_spark_session():
-    """One local session for a whole run: 2 cores, few shuffle partitions, no UI."""
+    """An in-process local session (2 cores): a fresh JVM."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("lakeflow-spark-check")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.python.worker.reuse", "true")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.master("local[2]").appName("lakeflow-spark-check")
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
     # Failures reach the caller as exceptions, with the Python error dug out; the JVM's own
     # stack traces would only bury them.
     session.sparkContext.setLogLevel("FATAL")
@@ -142,7 +147,6 @@ class SparkCheck:
         metadata = self.check_metadata(connector, tables)
         for table in tables:
             self.check_batch(connector, table)
-        changed = None
         streamed = [t for t in tables if metadata[t]["ingestion_type"] in STREAMED_TYPES]
         offsets = {t: self.check_first_stream(connector, t) for t in streamed}
         extra = self.case.change()
@@ -269,6 +273,29 @@ def check_source(name: str, spark=None, root: Path = project.REPO_ROOT) -> list[
     return report
 
 
+def warm_session():
+    """A session on the warm Connect server, started if needed; otherwise today's cold path.
+
+    Returns (session, "warm" | "cold"). `LAKEFLOW_SPARK_WARM=0` always takes the cold path.
+    """
+    if (
+        os.environ.get("LAKEFLOW_SPARK_WARM", "1") != "0"
+        and spark_server.connect_client_available()
+    ):
+        state = spark_server.start()
+        if state is not None:
+            from pyspark.sql import SparkSession
+
+            try:
+                return SparkSession.builder.remote(state["url"]).getOrCreate(), "warm"
+            except Exception as error:  # the server is up but refuses us: check cold instead
+                print(f"warm Spark unavailable ({python_error(error)}); starting a local one")
+        else:
+            log = spark_server.server_dir() / "server.log"
+            print(f"warm Spark did not start (see {log}); starting a local one")
+    return new_spark_session(), "cold"
+
+
 def check_stamp(name: str, root: Path = project.REPO_ROOT) -> Path:
     """Written only after a real check: a skipped check leaves the task due for next time."""
     return project.lakeflow_dir(root) / "checks" / f"{name}.ok"
@@ -284,7 +311,10 @@ def check_task(name: str) -> None:
     if os.environ.get("LAKEFLOW_SKIP_CHECK"):
         print(f"check:{name} skipped: LAKEFLOW_SKIP_CHECK is set")
         return
-    report = check_source(name)
-    print(f"check {name}: " + "; ".join(report))
+    spark, how = warm_session()
+    report = check_source(name, spark)
+    if how == "warm":
+        spark_server.touch()
+    print(f"check {name} ({how} Spark): " + "; ".join(report))
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text("\n".join(report) + "\n")

@@ -1,0 +1,47 @@
+"""The warm Spark Connect server: started once, reused, Python data sources through it, stopped
+when idle; a server that cannot start leaves the check on today's in-process path."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tools.lakeflow import spark_check, spark_server
+
+pytestmark = pytest.mark.spark
+
+
+def test_one_server_serves_checks_until_it_is_idle(tmp_path):
+    first = spark_server.start(root=tmp_path)
+    assert first is not None, (tmp_path / ".lakeflow/spark/server.log").read_text()[-3000:]
+    try:
+        assert spark_server.start(root=tmp_path)["pid"] == first["pid"]  # reused, not restarted
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.builder.remote(first["url"]).getOrCreate()
+        report = spark_check.check_source("example", session)
+        assert any(line.startswith("stream orders after change") for line in report)
+        session.stop()
+
+        activity = tmp_path / ".lakeflow/spark/last-used"
+        long_ago = time.time() - spark_server.idle_seconds() - 60
+        os.utime(activity, (long_ago, long_ago))
+        deadline = time.monotonic() + 60
+        while spark_server.running(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert spark_server.running(tmp_path) is None
+        assert not (tmp_path / ".lakeflow/spark/server.json").exists()
+    finally:
+        spark_server.stop(tmp_path)
+
+
+def test_a_server_that_cannot_start_falls_back_to_a_local_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java-here"))
+    assert spark_server.start(root=tmp_path, timeout=120) is None
+    real_start = spark_server.start
+    monkeypatch.setattr(spark_server, "start", lambda: real_start(root=tmp_path, timeout=120))
+    session, how = spark_check.warm_session()
+    assert how == "cold"
+    assert session.range(3).count() == 3
