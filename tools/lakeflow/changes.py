@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tools.lakeflow import project
 from tools.lakeflow.errors import LakeflowError
@@ -60,7 +61,9 @@ def affected_targets(paths: list[str], sources: list[str]) -> set[str]:
     return selected
 
 
-def ci_sessions(sessions: list[dict], changed: list[str] | None, sources: list[str]) -> list[str]:
+def ci_sessions(
+    sessions: list[dict[str, Any]], changed: list[str] | None, sources: list[str]
+) -> list[str]:
     """The nox sessions a CI run needs, from `nox -l --json`: every session except the
     `test(<target>)` ones whose target the change does not affect. `changed=None` (nothing to
     compare with, e.g. a new branch) selects them all."""

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from tools.lakeflow import merge, project
 
@@ -53,8 +54,8 @@ class _Stamps:
     one process, since the shared runtime is an input of every connector.
     """
 
-    def __init__(self, stored: dict):
-        self.stored: dict[str, list] = stored
+    def __init__(self, stored: dict[str, list[Any]]):
+        self.stored = stored
         self.checked: dict[str, bool] = {}
         self.recorded: set[str] = set()
         self.dirty = False
@@ -98,7 +99,7 @@ class _Stamps:
         self.dirty = True
 
 
-def _load(path: Path) -> dict:
+def _load(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -110,7 +111,7 @@ def _load(path: Path) -> dict:
     return data
 
 
-def _save(path: Path, data: dict) -> None:
+def _save(path: Path, data: dict[str, Any]) -> None:
     """Write atomically: parallel doit processes may define tasks at the same moment."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -128,7 +129,7 @@ def merge_inputs(names: list[str], root: Path = project.REPO_ROOT) -> dict[str, 
     root = root.resolve()
     data = _load(cache_path(root))
     stamps = _Stamps(data.get("stamps", {}))
-    entries: dict = data.get("sources", {})
+    entries: dict[str, Any] = data.get("sources", {})
     engine = [str(p) for p in GRAPH_ENGINE]
     if not all(stamps.unchanged(key) for key in engine):
         entries = {}

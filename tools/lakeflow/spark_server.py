@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tools.lakeflow import project
 
@@ -31,6 +32,7 @@ SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_IDLE_SECONDS = 1800
 START_TIMEOUT_SECONDS = 240
 POLL_SECONDS = 2.0
+ServerState = dict[str, Any]  # pid, port, url
 
 
 def server_dir(root: Path = project.REPO_ROOT) -> Path:
@@ -69,7 +71,7 @@ def _listening(port: int) -> bool:
     return False
 
 
-def running(root: Path = project.REPO_ROOT) -> dict | None:
+def running(root: Path = project.REPO_ROOT) -> ServerState | None:
     """The live server's state (`pid`, `port`, `url`), or None. A stale file is not trusted."""
     try:
         state = json.loads(_state_file(root).read_text())
@@ -90,10 +92,13 @@ def touch(root: Path = project.REPO_ROOT) -> None:
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
-def start(root: Path = project.REPO_ROOT, timeout: float = START_TIMEOUT_SECONDS) -> dict | None:
+def start(
+    root: Path = project.REPO_ROOT, timeout: float = START_TIMEOUT_SECONDS
+) -> ServerState | None:
     """The running server, started first if needed (one starter at a time, across processes)."""
     from filelock import FileLock
 
