@@ -71,6 +71,7 @@ class Bench:
     """One repo copy with `count` sources and the commands measured in it."""
 
     def __init__(self, root: Path, count: int):
+        root.mkdir(parents=True)
         self.box = DoitSandbox(root)
         for index in range(count - len(project.source_names())):
             self.box.clone_source("example", f"gen{index:03d}")
