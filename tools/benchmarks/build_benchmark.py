@@ -133,7 +133,10 @@ def measure(bench: Bench, args) -> dict[str, str | Sample]:
         # today's sources only: at N the spark session alone would read N connectors in Spark
         figures["./dev nox from a clean clone (CI=true .ci/run)"] = ci_run(bench.root)
 
-    if not args.skip_spark:
+    if not args.skip_spark and (
+        args.spark_at_n or len(bench.sources) == len(project.source_names())
+    ):
+        # the check reads one connector, whatever N is: at N only with --spark-at-n (minutes)
         figures.update(spark_figures(bench))
     if not args.skip_deploy:
         figures.update(deploy_figures(bench, args.repeat))
@@ -204,6 +207,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--nox-cold", action="store_true", help="also CI=true .ci/run (long)")
     parser.add_argument("--skip-spark", action="store_true")
+    parser.add_argument("--spark-at-n", action="store_true", help="Spark rows at N sources too")
     parser.add_argument("--skip-deploy", action="store_true")
     args = parser.parse_args()
     today = len(project.source_names())
