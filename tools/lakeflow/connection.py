@@ -90,11 +90,26 @@ def masked(options: dict[str, str], secret_names: set[str]) -> str:
     )
 
 
+def connection_exists(ctx: DeployContext, prefetch: bool = False) -> bool:
+    """One read of the live connection (started early by a deploy with `prefetch`)."""
+    client, name = ctx.client, ctx.connection_name
+
+    def read() -> bool:
+        try:
+            client.api_client.do("GET", f"{CONNECTIONS_API}/{name}")
+        except NotFound:
+            return False
+        return True
+
+    if prefetch:
+        ctx.session.prefetch(("connection", name), read)
+        return False
+    return ctx.session.take(("connection", name), read)
+
+
 def connection_action(ctx: DeployContext) -> str:
     """create, update or unchanged: one read of the live connection."""
-    try:
-        ctx.client.api_client.do("GET", f"{CONNECTIONS_API}/{ctx.connection_name}")
-    except NotFound:
+    if not connection_exists(ctx):
         return "create"
     recorded = ctx.source_state.get("connection", {})
     wanted = options_hash(ctx.options, ctx.state.salt)

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 from databricks.sdk.errors.platform import InvalidParameterValue
-from databricks.sdk.service.workspace import ImportFormat, Language, ObjectType
+from databricks.sdk.service.workspace import ImportFormat, Language, ObjectInfo, ObjectType
 
 from tools.lakeflow import project
 from tools.lakeflow.state import DeployState
@@ -46,6 +47,7 @@ from tools.lakeflow.targets import Target, selected_target, workspace_client
 
 ACTIONS = ("create", "update", "delete", "unchanged")
 Json = dict[str, Any]  # a REST body as the SDK's api_client.do takes and returns it
+T = TypeVar("T")
 PIPELINES_API = "/api/2.0/pipelines"
 JOBS_API = "/api/2.2/jobs"
 
@@ -100,6 +102,23 @@ class Session:
     @cached_property
     def client(self) -> WorkspaceClient:
         return workspace_client(self.target, self.root)
+
+    # A deploy's read-only checks are independent round trips: `prefetch` starts one in a thread,
+    # `take` hands its result to the step that needs it, once (a later take reads afresh, so a
+    # step never sees a read older than its own writes). Against a real workspace each round trip
+    # is ~100 ms, and issued one after another they were most of a no-op deploy.
+    @cached_property
+    def _read_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=8, thread_name_prefix="lakeflow-read")
+
+    def prefetch(self, key: Hashable, read: Callable[[], Any]) -> None:
+        self.__dict__.setdefault("_prefetched", {})
+        if key not in self.__dict__["_prefetched"]:
+            self.__dict__["_prefetched"][key] = self._read_pool.submit(read)
+
+    def take(self, key: Hashable, read: Callable[[], T]) -> T:
+        future: Future[T] | None = self.__dict__.get("_prefetched", {}).pop(key, None)
+        return future.result() if future is not None else read()
 
     @cached_property
     def user_name(self) -> str:
@@ -218,21 +237,31 @@ class Listing:
 
 
 def list_folder(client: WorkspaceClient, root: str) -> Listing:
-    """Everything under a workspace folder, one GET per folder; empty when it does not exist."""
-    listing, pending = Listing(), [root]
-    while pending:
-        folder = pending.pop()
+    """Everything under a workspace folder, one GET per folder, the folders of one depth listed
+    concurrently (one round trip per level, not per folder); empty when it does not exist."""
+
+    def objects(folder: str) -> list[ObjectInfo] | None:
         try:
-            objects = list(client.workspace.list(folder))
+            return list(client.workspace.list(folder))
         except NotFound:
-            continue
-        listing.folders.add(folder[len(root) :].lstrip("/"))
-        for obj in objects:
-            path = obj.path or ""
-            if obj.object_type == ObjectType.DIRECTORY:
-                pending.append(path)
-            else:
-                listing.files[path[len(root) :].lstrip("/")] = obj.modified_at or 0
+            return None
+
+    listing, level = Listing(), [root]
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="lakeflow-list") as pool:
+        while level:
+            found = list(pool.map(objects, level)) if len(level) > 1 else [objects(level[0])]
+            next_level = []
+            for folder, contents in zip(level, found, strict=True):
+                if contents is None:
+                    continue
+                listing.folders.add(folder[len(root) :].lstrip("/"))
+                for obj in contents:
+                    path = obj.path or ""
+                    if obj.object_type == ObjectType.DIRECTORY:
+                        next_level.append(path)
+                    else:
+                        listing.files[path[len(root) :].lstrip("/")] = obj.modified_at or 0
+            level = next_level
     return listing
 
 

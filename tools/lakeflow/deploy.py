@@ -22,10 +22,23 @@ def _context(name: str) -> DeployContext:
     return context.prepare(name)
 
 
+def _prefetch_checks(ctx: DeployContext) -> None:
+    """Start the deploy's independent read-only checks together, in threads: the connection, the
+    schema and the pipeline steps all follow the sync and take these results when they get
+    there (each read once)."""
+    from tools.lakeflow import connection, pipeline_deploy
+
+    connection.connection_exists(ctx, prefetch=True)
+    pipeline_deploy.schema_exists(ctx, prefetch=True)
+    pipeline_deploy.live_pipeline(ctx, prefetch=True)
+
+
 def sync_files(name: str) -> None:
     from tools.lakeflow import sync
 
-    sync.sync_source(_context(name))
+    ctx = _context(name)
+    _prefetch_checks(ctx)
+    sync.sync_source(ctx)
 
 
 def deploy_connection(name: str) -> None:
@@ -61,7 +74,9 @@ def show_status(name: str) -> None:
 def show_plan(name: str) -> None:
     from tools.lakeflow import plan
 
-    plan.plan_deploy(_context(name))
+    ctx = _context(name)
+    _prefetch_checks(ctx)
+    plan.plan_deploy(ctx)
 
 
 def authorize_source(name: str) -> None:

@@ -17,12 +17,25 @@ from tools.lakeflow.core import Change
 
 
 # -- schema -----------------------------------------------------------------------------------
+def schema_exists(ctx: DeployContext, prefetch: bool = False) -> bool:
+    """One read of the destination schema (started early by a deploy with `prefetch`)."""
+    client, full_name = ctx.client, f"{ctx.catalog}.{ctx.schema}"
+
+    def read() -> bool:
+        try:
+            client.schemas.get(full_name)
+        except NotFound:
+            return False
+        return True
+
+    if prefetch:
+        ctx.session.prefetch(("schema", full_name), read)
+        return False
+    return ctx.session.take(("schema", full_name), read)
+
+
 def schema_action(ctx: DeployContext) -> str:
-    try:
-        ctx.client.schemas.get(f"{ctx.catalog}.{ctx.schema}")
-    except NotFound:
-        return "create"
-    return "unchanged"
+    return "unchanged" if schema_exists(ctx) else "create"
 
 
 def plan_schema(ctx: DeployContext) -> list[Change]:
@@ -66,13 +79,20 @@ def desired_spec(ctx: DeployContext) -> dict[str, Any]:
     return spec
 
 
-def _live_pipeline(ctx: DeployContext) -> dict[str, Any] | None:
+def live_pipeline(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] | None:
+    """The live pipeline, by the recorded id else by name (started early with `prefetch`; keyed
+    by the recorded id, so a prefetch made before the state changed is not used)."""
+    client, name = ctx.client, ctx.pipeline_name
     recorded = ctx.source_state.get("pipeline", {}).get("pipeline_id")
-    return core.find_pipeline(ctx.client, recorded, ctx.pipeline_name)
+    key = ("pipeline", recorded, name)
+    if prefetch:
+        ctx.session.prefetch(key, lambda: core.find_pipeline(client, recorded, name))
+        return None
+    return ctx.session.take(key, lambda: core.find_pipeline(client, recorded, name))
 
 
 def plan_pipeline(ctx: DeployContext) -> list[Change]:
-    live = _live_pipeline(ctx)
+    live = live_pipeline(ctx)
     action, spec = core.pipeline_change(live, desired_spec(ctx))
     return [Change("pipeline", ctx.pipeline_name, action, desired=spec, live=live)]
 
@@ -108,5 +128,5 @@ def deploy_pipeline(ctx: DeployContext) -> str:
 
 
 def delete_pipeline(ctx: DeployContext) -> bool:
-    live = _live_pipeline(ctx)
+    live = live_pipeline(ctx)
     return live is not None and core.delete_pipeline(ctx.client, live["pipeline_id"])
