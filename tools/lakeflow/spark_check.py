@@ -61,6 +61,9 @@ def new_spark_session():
     """An in-process local session (2 cores): a fresh JVM."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # A Connect session tried earlier in this process (the warm path) leaves pyspark in Connect
+    # mode; the in-process fallback needs the classic one.
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[2]").appName("lakeflow-spark-check")
