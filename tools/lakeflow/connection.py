@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from databricks.sdk.errors import NotFound
 
-from tools.lakeflow import project
+from tools.lakeflow import core, project
 from tools.lakeflow.core import Change, Resource, deploy
 from tools.lakeflow.errors import LakeflowError
 
@@ -93,18 +93,8 @@ def masked(options: dict[str, str], secret_names: set[str]) -> str:
 def connection_exists(ctx: DeployContext, prefetch: bool = False) -> bool:
     """One read of the live connection (started early by a deploy with `prefetch`)."""
     client, name = ctx.client, ctx.connection_name
-
-    def read() -> bool:
-        try:
-            client.api_client.do("GET", f"{CONNECTIONS_API}/{name}")
-        except NotFound:
-            return False
-        return True
-
-    if prefetch:
-        ctx.session.prefetch(("connection", name), read)
-        return False
-    return ctx.session.take(("connection", name), read)
+    read = core.exists(lambda: client.api_client.do("GET", f"{CONNECTIONS_API}/{name}"))
+    return bool(ctx.session.read_once(("connection", name), read, prefetch))
 
 
 def connection_action(ctx: DeployContext) -> str:

@@ -120,6 +120,14 @@ class Session:
         future: Future[T] | None = self.__dict__.get("_prefetched", {}).pop(key, None)
         return future.result() if future is not None else read()
 
+    def read_once(self, key: Hashable, read: Callable[[], T], prefetch: bool) -> T | None:
+        """`prefetch` (returns None) or `take`: one function serves both the early start and the
+        step that uses the result, so both name the same key and the same read."""
+        if prefetch:
+            self.prefetch(key, read)
+            return None
+        return self.take(key, read)
+
     @cached_property
     def user_name(self) -> str:
         cached = self.state.data.get("user_name")
@@ -142,6 +150,19 @@ class Session:
         """`<target workspace_root>/<folder>` (folder defaults to the source's name)."""
         base = self.fill(self.target.workspace_root, source).rstrip("/")
         return f"{base}/{folder or source}"
+
+
+def exists(read: Callable[[], object]) -> Callable[[], bool]:
+    """A read turned into an existence check: NotFound means False."""
+
+    def check() -> bool:
+        try:
+            read()
+        except NotFound:
+            return False
+        return True
+
+    return check
 
 
 _sessions: dict[tuple[Path, str], Session] = {}

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from databricks.sdk.errors import NotFound
-
 from tools.lakeflow import core
 from tools.lakeflow.context import DeployContext
 from tools.lakeflow.core import Change
@@ -20,18 +18,8 @@ from tools.lakeflow.core import Change
 def schema_exists(ctx: DeployContext, prefetch: bool = False) -> bool:
     """One read of the destination schema (started early by a deploy with `prefetch`)."""
     client, full_name = ctx.client, f"{ctx.catalog}.{ctx.schema}"
-
-    def read() -> bool:
-        try:
-            client.schemas.get(full_name)
-        except NotFound:
-            return False
-        return True
-
-    if prefetch:
-        ctx.session.prefetch(("schema", full_name), read)
-        return False
-    return ctx.session.take(("schema", full_name), read)
+    read = core.exists(lambda: client.schemas.get(full_name))
+    return bool(ctx.session.read_once(("schema", full_name), read, prefetch))
 
 
 def schema_action(ctx: DeployContext) -> str:
@@ -84,11 +72,8 @@ def live_pipeline(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] 
     by the recorded id, so a prefetch made before the state changed is not used)."""
     client, name = ctx.client, ctx.pipeline_name
     recorded = ctx.source_state.get("pipeline", {}).get("pipeline_id")
-    key = ("pipeline", recorded, name)
-    if prefetch:
-        ctx.session.prefetch(key, lambda: core.find_pipeline(client, recorded, name))
-        return None
-    return ctx.session.take(key, lambda: core.find_pipeline(client, recorded, name))
+    read = lambda: core.find_pipeline(client, recorded, name)  # noqa: E731
+    return ctx.session.read_once(("pipeline", recorded, name), read, prefetch)
 
 
 def plan_pipeline(ctx: DeployContext) -> list[Change]:
