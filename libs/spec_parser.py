@@ -128,10 +128,6 @@ def parse_pipeline_spec(spec) -> PipelineSpec:
     return PipelineSpec(connection_name=connection_name, objects=tables)
 
 
-def get_table_options(table: TableSpec) -> dict[str, str]:
-    return dict(table.table_options)
-
-
 def allowed_check(spec: PipelineSpec, allowlist: set[str]) -> None:
     """Every table option must be in the connection's externalOptionsAllowList."""
     for index, table in enumerate(spec.objects):

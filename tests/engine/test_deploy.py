@@ -58,7 +58,7 @@ def remote_root(ws) -> str:
 
 def test_second_deploy_writes_nothing(box, workspace):
     first = deploy(box)
-    assert len(uploads(first)) == 8
+    assert len(uploads(first)) == 9
     before = len(workspace.requests())
     second = deploy(box)
     assert uploads(second) == {}
@@ -160,7 +160,7 @@ def test_429_and_503_are_retried(box, workspace):
     workspace.inject_fault("POST", r"/workspace/import", status=503, times=1, after=2)
     workspace.inject_fault("POST", r"/connections", status=503, times=1)
     result = deploy(box)
-    assert len(uploads(result)) == 8
+    assert len(uploads(result)) == 9
     statuses = [r["status"] for r in workspace.requests()]
     assert 429 in statuses and statuses.count(503) == 2
 
@@ -172,7 +172,7 @@ def test_an_interrupted_deploy_converges(box, workspace):
     assert failed.returncode != 0
     assert len(uploads(failed)) == 3
     resumed = deploy(box)
-    assert len(uploads(resumed)) == 5, "the files already uploaded were uploaded again"
+    assert len(uploads(resumed)) == 6, "the files already uploaded were uploaded again"
     before = len(workspace.requests())
     deploy(box)
     assert writes(requests_since(workspace, before)) == []
@@ -226,7 +226,7 @@ def test_destroy_needs_yes_and_removes_what_deploy_created(box, workspace):
     sdk = client(workspace)
     assert list(sdk.pipelines.list_pipelines()) == []
     assert json.loads((box.root / ".lakeflow/state/local.json").read_text())["sources"] == {}
-    assert len(uploads(deploy(box))) == 8
+    assert len(uploads(deploy(box))) == 9
 
 
 def test_two_sources_deployed_at_once_are_both_recorded(tmp_path):
@@ -240,7 +240,7 @@ def test_two_sources_deployed_at_once_are_both_recorded(tmp_path):
     state = json.loads((box.root / ".lakeflow/state/local.json").read_text())
     for name in ("example", "twin"):
         record = state["sources"][name]
-        assert len(record["files"]) == 8 and record["pipeline"]["pipeline_id"], name
+        assert len(record["files"]) == 9 and record["pipeline"]["pipeline_id"], name
         assert record["connection"]["name"] == f"{name}_connection"
     with LocalWorkspace(box.root / ".lakeflow" / "local") as ws:
         before = len(ws.requests())

@@ -297,7 +297,7 @@ def test_cli_generates_notebooks_and_bundle(tmp_path):
 def test_deploying_twice_to_the_local_workspace_writes_nothing_the_second_time(tmp_path):
     box = DoitSandbox(tmp_path, sources=("example",))
     first = box.doit("notebook_deploy:example")
-    assert "notebook deploy example: 14 changes (14 created," in first.stdout
+    assert "notebook deploy example: 15 changes (15 created," in first.stdout
     with LocalWorkspace(box.root / ".lakeflow" / "local") as ws:
         before = len(ws.requests())
     second = box.doit("notebook_deploy:example")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from libs import runtime_names
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOT_SOURCES = {"interface"}
 
@@ -28,7 +30,7 @@ def source_dir(name: str, root: Path = REPO_ROOT) -> Path:
 
 
 def generated_file(name: str, root: Path = REPO_ROOT) -> Path:
-    return source_dir(name, root) / f"_generated_{name}_python_source.py"
+    return source_dir(name, root) / runtime_names.generated_file_name(name)
 
 
 def stage_dir(name: str, root: Path = REPO_ROOT) -> Path:

@@ -12,12 +12,11 @@ from typing import Any
 
 import yaml
 
+from libs.runtime_names import DATA_SOURCE_OPTIONS
 from libs.spec_parser import SpecError, allowed_check, parse_pipeline_spec
 from tools.lakeflow import project
 from tools.lakeflow.errors import LakeflowError
 
-# Options the data source itself reads; always allowed through the connection.
-DATA_SOURCE_OPTIONS = ("tableName", "tableNameList", "tableConfigs", "isDeleteFlow")
 PARAMETER_FIELDS = {"name", "type", "required", "description", "secret", "default"}
 PIPELINE_SETTINGS = {
     "serverless": bool,

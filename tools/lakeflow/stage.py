@@ -11,9 +11,11 @@ from pathlib import Path
 
 import jinja2
 
+from libs import runtime_names
 from tools.lakeflow import project
 
 SHARED_STAGED = (
+    "libs/runtime_names.py",
     "libs/source_loader.py",
     "libs/spec_parser.py",
     "libs/utils.py",
@@ -61,7 +63,9 @@ def render_ingest(name: str, root: Path = project.REPO_ROOT) -> str:
     )
     env.filters["pyrepr"] = lambda value: pprint.pformat(value, width=96, sort_dicts=False)
     spec = {"connection_name": settings.connection_name, "objects": settings.objects}
-    return env.get_template(INGEST_TEMPLATE.name).render(source_name=name, pipeline_spec=spec)
+    return env.get_template(INGEST_TEMPLATE.name).render(
+        source_name=name, pipeline_spec=spec, names=runtime_names
+    )
 
 
 def write_if_changed(path: Path, content: bytes) -> bool:
@@ -78,7 +82,7 @@ def stage_source(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
     contents: dict[str, bytes] = {}
     for rel, repo_file in staged_copies(name, root).items():
         if not repo_file.is_file():
-            generated = repo_file.name.startswith("_generated_")
+            generated = repo_file.name.startswith(runtime_names.GENERATED_FILE_PREFIX)
             hint = f" (run `doit merge:{name}`)" if generated else ""
             raise FileNotFoundError(f"{repo_file.relative_to(root)}: missing{hint}")
         contents[rel] = repo_file.read_bytes()

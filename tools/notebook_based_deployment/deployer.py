@@ -39,7 +39,7 @@ from tools.notebook_based_deployment.generate import (
 )
 
 # What the notebooks import from the volume besides the merged connector.
-RUNTIME_FILES = ("libs/spec_parser.py", "pipeline/ingestion_pipeline.py")
+RUNTIME_FILES = ("libs/runtime_names.py", "libs/spec_parser.py", "pipeline/ingestion_pipeline.py")
 OUT_OF_BAND = "changed out of band"
 
 

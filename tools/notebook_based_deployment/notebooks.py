@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 
+from libs import runtime_names
 from tools.lakeflow.errors import LakeflowError
 from tools.notebook_based_deployment import secret_options
 from tools.notebook_based_deployment.metadata_csv import TableRow, groups
@@ -103,6 +104,7 @@ def render_notebook(
     )
     env.filters["pyrepr"] = lambda value: pprint.pformat(value, width=96, sort_dicts=False)
     text = env.get_template("dlt_notebook.py.j2").render(
+        names=runtime_names,
         connector=connector,
         group=group,
         connector_path=connector_path.rstrip("/"),

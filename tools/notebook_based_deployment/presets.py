@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
+from libs import runtime_names
 from tools.lakeflow import connection, project, specs
 from tools.lakeflow.errors import LakeflowError
 from tools.notebook_based_deployment import schedule
@@ -131,7 +132,9 @@ def _connector_class(connector: str):
         if (
             isinstance(value, type)
             and value.__module__ == module.__name__
-            and hasattr(value, "list_tables")
+            and runtime_names.is_connector_class(
+                value.__name__, [b.__name__ for b in value.__bases__]
+            )
         ):
             return value
     raise LakeflowError("no connector class", file=f"sources/{connector}/{connector}.py")
