@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 
+from libs import runtime_names
 from libs.spec_parser import TableSpec, parse_pipeline_spec
-
-DATA_SOURCE_FORMAT = "lakeflow_connect"
-METADATA_TABLE_NAME = "_lakeflow_metadata"
 
 
 def _pipelines_api():
@@ -43,33 +41,35 @@ def _source_options(connection_name: str, reader_options: dict | None) -> dict[s
     connectors get no credentials from the connection) options read from secrets by the caller."""
     if reader_options is not None:
         return dict(reader_options)
-    return {"databricks.connection": connection_name}
+    return {runtime_names.OPTION_CONNECTION: connection_name}
 
 
 def read_metadata(
     spark, connection_name: str, tables: list[TableSpec], reader_options: dict | None = None
 ) -> dict[str, dict]:
-    """One `_lakeflow_metadata` read for all tables: source table → its effective metadata."""
+    """One metadata-table read for all tables: source table → its effective metadata."""
     rows = (
-        spark.read.format(DATA_SOURCE_FORMAT)
+        spark.read.format(runtime_names.DATA_SOURCE_NAME)
         .options(**_source_options(connection_name, reader_options))
-        .option("tableName", METADATA_TABLE_NAME)
-        .option("tableNameList", ",".join(t.source_table for t in tables))
+        .option(runtime_names.OPTION_TABLE_NAME, runtime_names.METADATA_TABLE)
+        .option(runtime_names.OPTION_TABLE_NAME_LIST, ",".join(t.source_table for t in tables))
         .option(
-            "tableConfigs", json.dumps({t.source_table: table_configuration(t) for t in tables})
+            runtime_names.OPTION_TABLE_CONFIGS,
+            json.dumps({t.source_table: table_configuration(t) for t in tables}),
         )
         .load()
         .collect()
     )
-    return {row["tableName"]: row.asDict() for row in rows}
+    return {row[runtime_names.OPTION_TABLE_NAME]: row.asDict() for row in rows}
 
 
 def _reader(spark, source_options: dict, table: TableSpec, streaming: bool, deletes: bool = False):
-    reader = (spark.readStream if streaming else spark.read).format(DATA_SOURCE_FORMAT)
+    reader = (spark.readStream if streaming else spark.read).format(runtime_names.DATA_SOURCE_NAME)
     reader = reader.options(**source_options)
-    reader = reader.option("tableName", table.source_table).options(**table.table_options)
+    reader = reader.option(runtime_names.OPTION_TABLE_NAME, table.source_table)
+    reader = reader.options(**table.table_options)
     if deletes:
-        reader = reader.option("isDeleteFlow", "true")
+        reader = reader.option(runtime_names.OPTION_IS_DELETE_FLOW, "true")
     return reader.load()
 
 
@@ -77,14 +77,30 @@ def _scd_number(table: TableSpec) -> int:
     return 2 if table.scd_type == "SCD_TYPE_2" else 1
 
 
+def _require(table: TableSpec, ingestion_type: str, field: str, value, config_key: str) -> None:
+    """A flow the table needs cannot be declared without `field`: say so here, in Python, rather
+    than let the pipeline fail later inside the JVM."""
+    if not value:
+        raise ValueError(
+            f"table {table.source_table!r} is ingested as {ingestion_type}, which needs "
+            f"{field}: the connector's read_table_metadata gives none, so set "
+            f"table_configuration.{config_key} for it in the pipeline spec"
+            + (" (or scd_type APPEND_ONLY to append instead)" if field == "primary_keys" else "")
+        )
+
+
 def _declare_table(dp, spark, source_options: dict, table: TableSpec, metadata: dict) -> str:
     """Declare one table; returns the ingestion type actually used."""
     target = table.qualified_destination
     keys = table.primary_keys or list(metadata.get("primary_keys") or [])
     sequence_by = table.sequence_by or metadata.get("cursor_field")
-    ingestion_type = metadata.get("ingestion_type")
+    ingestion_type = metadata.get("ingestion_type") or runtime_names.DEFAULT_INGESTION_TYPE
     if table.scd_type == "APPEND_ONLY":
         ingestion_type = "append"
+    if ingestion_type in ("cdc", "cdc_with_deletes", "snapshot"):
+        _require(table, ingestion_type, "primary_keys", keys, "primary_keys")
+    if ingestion_type in ("cdc", "cdc_with_deletes"):
+        _require(table, ingestion_type, "cursor_field", sequence_by, "sequence_by")
     view = f"{table.destination_table}_lakeflow_source"
 
     def source_view(name: str, streaming: bool, deletes: bool = False) -> str:

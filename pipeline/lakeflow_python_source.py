@@ -5,6 +5,19 @@ and `tableConfigs`) returns one metadata row per table; `isDeleteFlow=true` read
 option reaches the connector's constructor; all but the reserved ones are its table_options.
 Spark lower-cases option names, so options are normalised to lower case here for every caller,
 and connector option names are lower-case by convention.
+
+Two runtime protocols:
+- this repo's (connectors written against `sources/interface`): a connector is constructed for
+  each call, gets only its own table options, and a batch read calls `read_table` until the
+  offset stops moving;
+- upstream's (connectors merged from upstream's layouts, `register_connector(..., upstream=True)`):
+  one connector is constructed on the driver and shipped with the reader, it gets Spark's options
+  as they are (minus isDeleteFlow) as table options, a batch read is one `read_table` call from
+  None, and a stream starts from `{}`. A connector that works under upstream works here.
+
+Connectors implementing `SupportsPartition` are read one Spark input partition per descriptor in
+batch, and `SupportsPartitionedStream` ones in streaming too, with Spark checkpointing offsets.
+Metadata without `ingestion_type` means `cdc`, as upstream reads it.
 """
 
 from __future__ import annotations
@@ -15,31 +28,35 @@ from collections.abc import Iterator
 from pyspark.sql.datasource import (
     DataSource,
     DataSourceReader,
+    DataSourceStreamReader,
     InputPartition,
     SimpleDataSourceStreamReader,
 )
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
+from libs import runtime_names
 from libs.spec_parser import parse_primary_keys
 from libs.utils import record_to_row
+from sources.interface.supports_partition import SupportsPartition, SupportsPartitionedStream
 
-LAKEFLOW_FORMAT = "lakeflow_connect"
-METADATA_TABLE = "_lakeflow_metadata"
+# Option names as this module sees them: Spark lower-cases every option name.
+_TABLE_NAME = runtime_names.OPTION_TABLE_NAME.lower()
+_TABLE_NAME_LIST = runtime_names.OPTION_TABLE_NAME_LIST.lower()
+_TABLE_CONFIGS = runtime_names.OPTION_TABLE_CONFIGS.lower()
+_IS_DELETE_FLOW = runtime_names.OPTION_IS_DELETE_FLOW.lower()
+_METADATA_TABLES = (runtime_names.METADATA_TABLE, runtime_names.UPSTREAM_METADATA_TABLE)
 RESERVED_OPTIONS = frozenset(
     {
-        "tablename",
-        "tablenamelist",
-        "tableconfigs",
-        "isdeleteflow",
-        "databricks.connection",
+        *(option.lower() for option in runtime_names.DATA_SOURCE_OPTIONS),
+        runtime_names.OPTION_CONNECTION,
         "sourcename",
         "externaloptionsallowlist",
     }
 )
 METADATA_SCHEMA = StructType(
     [
-        StructField("tableName", StringType(), False),
+        StructField(runtime_names.OPTION_TABLE_NAME, StringType(), False),
         StructField("primary_keys", ArrayType(StringType()), True),
         StructField("cursor_field", StringType(), True),
         StructField("ingestion_type", StringType(), False),
@@ -61,40 +78,73 @@ def _table_options(options: dict) -> dict[str, str]:
     return {k: v for k, v in options.items() if k not in RESERVED_OPTIONS}
 
 
+def _upstream_table_options(options):
+    """Spark's options as upstream hands them to connectors: everything but isDeleteFlow, still
+    case-insensitive when Spark's options are."""
+    table_options = options.copy()
+    for key in [k for k in table_options if str(k).lower() == _IS_DELETE_FLOW]:
+        del table_options[key]
+    return table_options
+
+
 def _is_true(value) -> bool:
     return str(value).strip().lower() == "true"
 
 
-class LakeflowTableReader:
-    """Reads one table (or its deletes) through the connector; shared by batch and stream."""
+def _fail(connector_class, what: str, table: str, error: Exception) -> LakeflowReadError:
+    return LakeflowReadError(
+        f"connector {connector_class.__name__} failed {what} {table!r}: "
+        f"{type(error).__name__}: {error}"
+    )
 
-    def __init__(self, connector_class, options: dict, schema: StructType):
+
+class LakeflowTableReader:
+    """Reads one table (or its deletes) through the connector; shared by batch and stream.
+
+    `connector` is set for upstream's protocol: the one instance made on the driver."""
+
+    def __init__(self, connector_class, options, schema: StructType, connector=None):
         self.connector_class = connector_class
+        self.shared_connector = connector
+        self.upstream = connector is not None
         self.options = normalize_options(options)
+        self.table_options = (
+            _upstream_table_options(options) if self.upstream else _table_options(self.options)
+        )
         self.schema = schema
-        self.table_name = self.options.get("tablename", "")
-        self.deletes = _is_true(self.options.get("isdeleteflow", "false"))
+        self.table_name = self.options.get(_TABLE_NAME, "")
+        self.deletes = _is_true(self.options.get(_IS_DELETE_FLOW, "false"))
+
+    def connector(self):
+        if self.shared_connector is not None:
+            return self.shared_connector
+        return self.connector_class(self.options)
 
     def _fail(self, error: Exception) -> LakeflowReadError:
-        flow = "deletes of " if self.deletes else ""
-        return LakeflowReadError(
-            f"connector {self.connector_class.__name__} failed reading {flow}table "
-            f"{self.table_name!r}: {type(error).__name__}: {error}"
-        )
+        flow = "reading deletes of table" if self.deletes else "reading table"
+        return _fail(self.connector_class, flow, self.table_name, error)
+
+    def _rows(self, records) -> list[tuple]:
+        return [tuple(record_to_row(r, self.schema)) for r in records]
 
     def read_once(self, start: dict | None) -> tuple[list, dict]:
         """One connector call: the rows after `start` and the next offset."""
         try:
-            connector = self.connector_class(self.options)
+            connector = self.connector()
             read = connector.read_table_deletes if self.deletes else connector.read_table
-            records, end = read(self.table_name, start or None, _table_options(self.options))
-            rows = [tuple(record_to_row(r, self.schema)) for r in records]
+            start = start if self.upstream else (start or None)
+            records, end = read(self.table_name, start, self.table_options)
+            rows = self._rows(records)
         except Exception as error:  # noqa: BLE001 - re-raised with the connector and table named
             raise self._fail(error) from error
         return rows, (end or {})
 
     def read_all(self, start: dict | None = None) -> Iterator[tuple]:
-        """Call the connector until its offset stops moving: the whole table after `start`."""
+        """The whole table after `start`: upstream reads it in one call from None; this repo's
+        protocol calls the connector until its offset stops moving."""
+        if self.upstream:
+            yield from self.read_once(None)[0]
+            return
         offset = start or {}
         for _ in range(MAX_READ_CALLS):
             rows, end = self.read_once(offset)
@@ -104,36 +154,92 @@ class LakeflowTableReader:
             offset = end
         raise self._fail(RuntimeError(f"offset still moving after {MAX_READ_CALLS} reads"))
 
+    # -- partitioned reads -----------------------------------------------------------------------
+    def partitions(self, start: dict | None = None, end: dict | None = None) -> list | None:
+        """Input partitions from the connector's descriptors, or None when it is not partitioned.
 
-def metadata_rows(connector_class, options: dict) -> list[tuple]:
+        Upstream falls back to one read_table call when get_partitions fails; so does its
+        protocol here. This repo's protocol reports the failure."""
+        connector = self.connector()
+        if self.deletes or not isinstance(connector, SupportsPartition):
+            return None
+        try:
+            if start is None and end is None:
+                descriptors = connector.get_partitions(self.table_name, self.table_options)
+            else:
+                descriptors = connector.get_partitions(
+                    self.table_name, self.table_options, start, end
+                )
+            return [InputPartition(json.dumps(d, sort_keys=True)) for d in descriptors]
+        except Exception as error:  # noqa: BLE001 - upstream's fallback, or re-raised named
+            if self.upstream:
+                return None
+            raise _fail(
+                self.connector_class, "listing partitions of table", self.table_name, error
+            ) from error
+
+    def read_partition(self, partition: InputPartition) -> list[tuple]:
+        try:
+            descriptor = json.loads(partition.value)
+            records = self.connector().read_partition(
+                self.table_name, descriptor, self.table_options
+            )
+            return self._rows(records)
+        except Exception as error:  # noqa: BLE001 - re-raised with the connector and table named
+            raise _fail(
+                self.connector_class, "reading a partition of table", self.table_name, error
+            ) from error
+
+    def latest_offset(self, start: dict) -> dict:
+        try:
+            return self.connector().latest_offset(self.table_name, self.table_options, start)
+        except Exception as error:  # noqa: BLE001 - re-raised with the connector and table named
+            raise _fail(
+                self.connector_class, "reading the latest offset of", self.table_name, error
+            ) from error
+
+
+def _table_names(value: str) -> list[str]:
+    """tableNameList: a comma list, or (as upstream's pipelines send it) a JSON array."""
+    value = (value or "").strip()
+    if value.startswith("["):
+        return [str(n) for n in json.loads(value)]
+    return [n.strip() for n in value.split(",") if n.strip()]
+
+
+def metadata_rows(connector_class, options, connector=None) -> list[tuple]:
     """One row per table: the connector's metadata with tableConfigs' overrides applied."""
-    options = normalize_options(options)
-    names = [n.strip() for n in options.get("tablenamelist", "").split(",") if n.strip()]
-    configs = json.loads(options.get("tableconfigs") or "{}")
-    connector = connector_class(options)
+    upstream = connector is not None
+    normalized = normalize_options(options)
+    names = _table_names(normalized.get(_TABLE_NAME_LIST, ""))
+    configs = json.loads(normalized.get(_TABLE_CONFIGS) or "{}")
+    connector = connector if upstream else connector_class(normalized)
     rows = []
     for name in names:
         config = configs.get(name) or {}
-        table_options = {
-            **_table_options(options),
-            **{
-                k: v
-                for k, v in config.items()
-                if k not in ("scd_type", "primary_keys", "sequence_by")
-            },
-        }
+        if upstream:  # upstream hands the table's configuration over as it is
+            table_options = dict(config)
+        else:
+            table_options = {
+                **_table_options(normalized),
+                **{
+                    k: v
+                    for k, v in config.items()
+                    if k not in ("scd_type", "primary_keys", "sequence_by")
+                },
+            }
         try:
             metadata = connector.read_table_metadata(name, table_options)
         except Exception as error:  # noqa: BLE001 - re-raised with the connector and table named
-            raise LakeflowReadError(
-                f"connector {connector_class.__name__} failed reading metadata of table "
-                f"{name!r}: {type(error).__name__}: {error}"
-            ) from error
+            raise _fail(connector_class, "reading metadata of table", name, error) from error
         keys = metadata.get("primary_keys")
         if config.get("primary_keys"):
-            keys = parse_primary_keys(config["primary_keys"], f"tableConfigs.{name}.primary_keys")
+            keys = parse_primary_keys(
+                config["primary_keys"],
+                f"{runtime_names.OPTION_TABLE_CONFIGS}.{name}.primary_keys",
+            )
         cursor = config.get("sequence_by") or metadata.get("cursor_field")
-        ingestion_type = metadata.get("ingestion_type")
+        ingestion_type = metadata.get("ingestion_type") or runtime_names.DEFAULT_INGESTION_TYPE
         if config.get("scd_type") == "APPEND_ONLY":
             ingestion_type = "append"
         rows.append((name, list(keys) if keys else None, cursor, ingestion_type))
@@ -146,11 +252,17 @@ class LakeflowBatchReader(DataSourceReader):
         self.metadata = metadata
 
     def partitions(self):
-        return [InputPartition(0)]
+        if self.metadata is None:
+            partitions = self.table_reader.partitions()
+            if partitions is not None:
+                return partitions
+        return [InputPartition(None)]
 
     def read(self, partition):
         if self.metadata is not None:
             return iter(self.metadata)
+        if partition.value is not None:
+            return iter(self.table_reader.read_partition(partition))
         return self.table_reader.read_all()
 
 
@@ -184,50 +296,110 @@ class LakeflowStreamReader(SimpleDataSourceStreamReader, SupportsTriggerAvailabl
         return None
 
 
+class LakeflowPartitionedStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
+    """A SupportsPartitionedStream table: each micro-batch spans (start, latest_offset], split
+    into the connector's partitions, each read on an executor. Spark checkpoints the offsets,
+    so a restarted stream resumes after the last committed batch."""
+
+    def __init__(self, table_reader: LakeflowTableReader):
+        self.table_reader = table_reader
+
+    def initialOffset(self) -> dict:
+        return {}
+
+    def latestOffset(self, start: dict, limit) -> dict:
+        # Batch sizing is the connector's (through its table options); Spark asks for all.
+        return self.table_reader.latest_offset(start)
+
+    def partitions(self, start: dict, end: dict):
+        return self.table_reader.partitions(start, end) or []
+
+    def read(self, partition):
+        return iter(self.table_reader.read_partition(partition))
+
+    def prepareForTriggerAvailableNow(self) -> None:
+        return None
+
+    def commit(self, end: dict) -> None:
+        return None
+
+
 class LakeflowDataSource(DataSource):
-    """Bound to a connector class by `register_connector` (a subclass sets `connector_class`)."""
+    """Bound to a connector class by `register_connector` (a subclass sets `connector_class`,
+    and `upstream` for connectors that run under upstream's protocol)."""
 
     connector_class = None
+    upstream = False
 
     @classmethod
     def name(cls) -> str:
-        return LAKEFLOW_FORMAT
+        return runtime_names.DATA_SOURCE_NAME
 
     def _options(self) -> dict[str, str]:
         return normalize_options(self.options)
 
     def _is_metadata(self) -> bool:
-        return self._options().get("tablename") == METADATA_TABLE
+        return self._options().get(_TABLE_NAME) in _METADATA_TABLES
+
+    def _connector(self):
+        """Upstream's protocol: the one connector instance, made here on the driver."""
+        if not self.upstream:
+            return None
+        if getattr(self, "_shared_connector", None) is None:
+            self._shared_connector = self.connector_class(self.options)
+        return self._shared_connector
+
+    def _table_reader(self, schema: StructType) -> LakeflowTableReader:
+        return LakeflowTableReader(self.connector_class, self.options, schema, self._connector())
 
     def schema(self):
         if self._is_metadata():
             return METADATA_SCHEMA
         options = self._options()
-        table = options.get("tablename")
+        table = options.get(_TABLE_NAME)
         if not table:
-            raise ValueError("the lakeflow_connect data source needs the option tableName")
+            raise ValueError(
+                f"the {runtime_names.DATA_SOURCE_NAME} data source needs the option "
+                f"{runtime_names.OPTION_TABLE_NAME}"
+            )
         try:
+            if self.upstream:
+                return self._connector().get_table_schema(
+                    table, _upstream_table_options(self.options)
+                )
             return self.connector_class(options).get_table_schema(table, _table_options(options))
         except Exception as error:  # noqa: BLE001 - re-raised with the connector and table named
-            raise LakeflowReadError(
-                f"connector {self.connector_class.__name__} failed reading the schema of table "
-                f"{table!r}: {type(error).__name__}: {error}"
+            raise _fail(
+                self.connector_class, "reading the schema of table", table, error
             ) from error
 
     def reader(self, schema: StructType):
-        options = self._options()
         if self._is_metadata():
-            return LakeflowBatchReader(None, metadata_rows(self.connector_class, options))
-        return LakeflowBatchReader(LakeflowTableReader(self.connector_class, options, schema), None)
+            rows = metadata_rows(self.connector_class, self.options, self._connector())
+            return LakeflowBatchReader(None, rows)
+        return LakeflowBatchReader(self._table_reader(schema), None)
+
+    def streamReader(self, schema: StructType):
+        table_reader = self._table_reader(schema)
+        connector = table_reader.connector()
+        if (
+            not table_reader.deletes
+            and isinstance(connector, SupportsPartitionedStream)
+            and connector.is_partitioned(table_reader.table_name)
+        ):
+            return LakeflowPartitionedStreamReader(table_reader)
+        return super().streamReader(schema)  # not implemented: Spark uses simpleStreamReader
 
     def simpleStreamReader(self, schema: StructType):
-        return LakeflowStreamReader(
-            LakeflowTableReader(self.connector_class, self._options(), schema)
-        )
+        return LakeflowStreamReader(self._table_reader(schema))
 
 
-def register_connector(spark, connector_class):
+def register_connector(spark, connector_class, upstream: bool = False):
     """Register `lakeflow_connect` for `connector_class`; returns the registered class."""
-    bound = type("LakeflowSource", (LakeflowDataSource,), {"connector_class": connector_class})
+    bound = type(
+        "LakeflowSource",
+        (LakeflowDataSource,),
+        {"connector_class": connector_class, "upstream": upstream},
+    )
     spark.dataSource.register(bound)
     return bound

@@ -51,8 +51,9 @@ class Recorder(types.ModuleType):
 class FakeReader:
     """spark.read / spark.readStream: collects options; `load()` answers like lakeflow_connect."""
 
-    def __init__(self, streaming):
+    def __init__(self, streaming, connector_class):
         self.streaming, self.options_seen = streaming, {}
+        self.connector_class = connector_class
 
     def format(self, name):
         assert name == "lakeflow_connect"
@@ -71,7 +72,7 @@ class FakeReader:
 
     def collect(self):
         options = {"api_key": "k", **self.options_seen}
-        rows = metadata_rows(ExampleLakeflowConnect, options)
+        rows = metadata_rows(self.connector_class, options)
         names = ("tableName", "primary_keys", "cursor_field", "ingestion_type")
         return [FakeRow(dict(zip(names, row, strict=True))) for row in rows]
 
@@ -82,13 +83,16 @@ class FakeRow(dict):
 
 
 class FakeSpark:
+    def __init__(self, connector_class=ExampleLakeflowConnect):
+        self.connector_class = connector_class
+
     @property
     def read(self):
-        return FakeReader(streaming=False)
+        return FakeReader(False, self.connector_class)
 
     @property
     def readStream(self):  # noqa: N802 - pyspark's name
-        return FakeReader(streaming=True)
+        return FakeReader(True, self.connector_class)
 
 
 @pytest.fixture
@@ -174,3 +178,29 @@ def test_a_bad_spec_fails_before_anything_is_declared(dp):
             FakeSpark(), {"connection_name": "c", "objects": [table("orders", scd_type="X")]}
         )
     assert dp.calls == []
+
+
+class SparseMetadataConnector(ExampleLakeflowConnect):
+    """Metadata as upstream allows it: customers names only a cursor, orders nothing at all."""
+
+    def read_table_metadata(self, table_name, table_options):
+        return {"cursor_field": "updated_at"} if table_name == "customers" else {}
+
+
+def test_missing_ingestion_type_is_cdc_and_missing_keys_fail_saying_what_to_set(dp):
+    spark = FakeSpark(SparseMetadataConnector)
+    with pytest.raises(ValueError) as error:
+        ingestion_pipeline.ingest(spark, {"connection_name": "c", "objects": [table("customers")]})
+    assert str(error.value).startswith(
+        "table 'customers' is ingested as cdc, which needs primary_keys: the connector's "
+        "read_table_metadata gives none, so set table_configuration.primary_keys"
+    )
+    assert dp.calls == []
+    with pytest.raises(ValueError, match="needs cursor_field.*table_configuration.sequence_by"):
+        spec = {"connection_name": "c", "objects": [table("orders", primary_keys='["id"]')]}
+        ingestion_pipeline.ingest(spark, spec)
+    objects = [table("customers", primary_keys='["id"]')]
+    declared = ingestion_pipeline.ingest(spark, {"connection_name": "c", "objects": objects})
+    assert declared == {"customers": "cdc"}
+    (flow,) = calls(dp, "create_auto_cdc_flow")
+    assert (flow["keys"], flow["sequence_by"]) == (["id"], "updated_at")
