@@ -109,11 +109,13 @@ def task_pipeline():
 def task_check():
     """Read the merged connector in Spark (the warm local server, else a new session)."""
     for name in SOURCES:
+        # A folder copied from upstream has no spark_case.py: the check then only registers.
         spark_case = project.source_dir(name) / "test" / "spark_case.py"
+        declared = [spark_case] if spark_case.is_file() else []
         yield {
             "name": name,
             "actions": [action(spark_check.check_task, name)],
-            "file_dep": _paths([project.generated_file(name), spark_case]),
+            "file_dep": _paths([project.generated_file(name), *declared]),
             "targets": [str(spark_check.check_stamp(name))],
             "verbosity": 2,
         }

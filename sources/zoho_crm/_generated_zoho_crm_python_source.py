@@ -11,18 +11,19 @@ import logging
 import random
 import requests
 import time
+import types
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pyspark.sql import Row
-from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition, SimpleDataSourceStreamReader
+from pyspark.sql.datasource import DataSource, DataSourceReader, DataSourceStreamReader, InputPartition, SimpleDataSourceStreamReader
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
 from pyspark.sql.types import ArrayType, BinaryType, BooleanType, ByteType, DataType, DateType, DecimalType, DoubleType, FloatType, IntegerType, LongType, MapType, ShortType, StringType, StructField, StructType, TimestampNTZType, TimestampType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-def register_lakeflow_source(spark):
+def _define_lakeflow_source():
     _HTTP_RETRY_LOG = logging.getLogger('lakeflow.http_retry')
     _RESET_EPOCH_THRESHOLD = 1000000000
 
@@ -174,6 +175,29 @@ def register_lakeflow_source(spark):
             _HTTP_RETRY_LOG.warning('%s: %s: HTTP %d; retry %d in %.1fs', policy.service, where, status, attempt, wait)
             response.close()
             policy.sleep(wait)
+    DATA_SOURCE_NAME = 'lakeflow_connect'
+    METADATA_TABLE = '_lakeflow_metadata'
+    UPSTREAM_METADATA_TABLE = '_community_table_metadata'
+    DEFAULT_INGESTION_TYPE = 'cdc'
+    OPTION_TABLE_NAME = 'tableName'
+    OPTION_TABLE_NAME_LIST = 'tableNameList'
+    OPTION_TABLE_CONFIGS = 'tableConfigs'
+    OPTION_IS_DELETE_FLOW = 'isDeleteFlow'
+    OPTION_CONNECTION = 'databricks.connection'
+    DATA_SOURCE_OPTIONS = (OPTION_TABLE_NAME, OPTION_TABLE_NAME_LIST, OPTION_TABLE_CONFIGS, OPTION_IS_DELETE_FLOW)
+    GENERATED_FILE_PREFIX = '_generated_'
+    GENERATED_FILE_PATTERN = GENERATED_FILE_PREFIX + '{name}_python_source.py'
+    REGISTER_FUNCTION = 'register_lakeflow_source'
+    CONNECTOR_INTERFACE = 'LakeflowConnect'
+
+    def generated_file_name(source_name: str) -> str:
+        return GENERATED_FILE_PATTERN.format(name=source_name)
+
+    def is_connector_class(class_name: str, base_names: list[str]) -> bool:
+        """The connector-class rule, on names, so the merge (on the AST) and code that imports the
+    module (on class objects) decide alike."""
+        bases = [b for b in base_names if b != 'object']
+        return CONNECTOR_INTERFACE in bases or (class_name == CONNECTOR_INTERFACE and (not bases))
     SCD_TYPES = ('SCD_TYPE_1', 'SCD_TYPE_2', 'APPEND_ONLY')
     SPECIAL_TABLE_KEYS = ('scd_type', 'primary_keys', 'sequence_by')
     DESTINATION_FIELDS = ('destination_catalog', 'destination_schema', 'destination_table')
@@ -272,9 +296,6 @@ def register_lakeflow_source(spark):
                 raise SpecError(f'objects[{index}].table.destination_table', f'{key!r} is already the destination of objects[{seen[key]}]')
             seen[key] = index
         return PipelineSpec(connection_name=connection_name, objects=tables)
-
-    def get_table_options(table: TableSpec) -> dict[str, str]:
-        return dict(table.table_options)
 
     def allowed_check(spec: PipelineSpec, allowlist: set[str]) -> None:
         """Every table option must be in the connection's externalOptionsAllowList."""
@@ -525,165 +546,6 @@ def register_lakeflow_source(spark):
         def new_session(self) -> requests.Session:
             """The process's session; override to add auth or headers."""
             return requests.Session()
-    LAKEFLOW_FORMAT = 'lakeflow_connect'
-    METADATA_TABLE = '_lakeflow_metadata'
-    RESERVED_OPTIONS = frozenset({'tablename', 'tablenamelist', 'tableconfigs', 'isdeleteflow', 'databricks.connection', 'sourcename', 'externaloptionsallowlist'})
-    METADATA_SCHEMA = StructType([StructField('tableName', StringType(), False), StructField('primary_keys', ArrayType(StringType()), True), StructField('cursor_field', StringType(), True), StructField('ingestion_type', StringType(), False)])
-    MAX_READ_CALLS = 10000
-
-    class LakeflowReadError(RuntimeError):
-        """A connector failed inside Spark: says which connector and table, and what it raised."""
-
-    def normalize_options(options) -> dict[str, str]:
-        return {str(key).lower(): value for key, value in dict(options).items()}
-
-    def _table_options(options: dict) -> dict[str, str]:
-        return {k: v for k, v in options.items() if k not in RESERVED_OPTIONS}
-
-    def _is_true(value) -> bool:
-        return str(value).strip().lower() == 'true'
-
-    class LakeflowTableReader:
-        """Reads one table (or its deletes) through the connector; shared by batch and stream."""
-
-        def __init__(self, connector_class, options: dict, schema: StructType):
-            self.connector_class = connector_class
-            self.options = normalize_options(options)
-            self.schema = schema
-            self.table_name = self.options.get('tablename', '')
-            self.deletes = _is_true(self.options.get('isdeleteflow', 'false'))
-
-        def _fail(self, error: Exception) -> LakeflowReadError:
-            flow = 'deletes of ' if self.deletes else ''
-            return LakeflowReadError(f'connector {self.connector_class.__name__} failed reading {flow}table {self.table_name!r}: {type(error).__name__}: {error}')
-
-        def read_once(self, start: dict | None) -> tuple[list, dict]:
-            """One connector call: the rows after `start` and the next offset."""
-            try:
-                connector = self.connector_class(self.options)
-                read = connector.read_table_deletes if self.deletes else connector.read_table
-                records, end = read(self.table_name, start or None, _table_options(self.options))
-                rows = [tuple(record_to_row(r, self.schema)) for r in records]
-            except Exception as error:
-                raise self._fail(error) from error
-            return (rows, end or {})
-
-        def read_all(self, start: dict | None=None) -> Iterator[tuple]:
-            """Call the connector until its offset stops moving: the whole table after `start`."""
-            offset = start or {}
-            for _ in range(MAX_READ_CALLS):
-                rows, end = self.read_once(offset)
-                yield from rows
-                if end == offset:
-                    return
-                offset = end
-            raise self._fail(RuntimeError(f'offset still moving after {MAX_READ_CALLS} reads'))
-
-    def metadata_rows(connector_class, options: dict) -> list[tuple]:
-        """One row per table: the connector's metadata with tableConfigs' overrides applied."""
-        options = normalize_options(options)
-        names = [n.strip() for n in options.get('tablenamelist', '').split(',') if n.strip()]
-        configs = json.loads(options.get('tableconfigs') or '{}')
-        connector = connector_class(options)
-        rows = []
-        for name in names:
-            config = configs.get(name) or {}
-            table_options = {**_table_options(options), **{k: v for k, v in config.items() if k not in ('scd_type', 'primary_keys', 'sequence_by')}}
-            try:
-                metadata = connector.read_table_metadata(name, table_options)
-            except Exception as error:
-                raise LakeflowReadError(f'connector {connector_class.__name__} failed reading metadata of table {name!r}: {type(error).__name__}: {error}') from error
-            keys = metadata.get('primary_keys')
-            if config.get('primary_keys'):
-                keys = parse_primary_keys(config['primary_keys'], f'tableConfigs.{name}.primary_keys')
-            cursor = config.get('sequence_by') or metadata.get('cursor_field')
-            ingestion_type = metadata.get('ingestion_type')
-            if config.get('scd_type') == 'APPEND_ONLY':
-                ingestion_type = 'append'
-            rows.append((name, list(keys) if keys else None, cursor, ingestion_type))
-        return rows
-
-    class LakeflowBatchReader(DataSourceReader):
-
-        def __init__(self, table_reader: LakeflowTableReader | None, metadata: list[tuple] | None):
-            self.table_reader = table_reader
-            self.metadata = metadata
-
-        def partitions(self):
-            return [InputPartition(0)]
-
-        def read(self, partition):
-            if self.metadata is not None:
-                return iter(self.metadata)
-            return self.table_reader.read_all()
-
-    class LakeflowStreamReader(SimpleDataSourceStreamReader, SupportsTriggerAvailableNow):
-        """Each micro-batch is one connector call; the offset is the connector's own offset dict.
-
-    With Trigger.AvailableNow, Spark keeps calling `read` until the offset stops moving, which is
-    exactly when the connector says it has nothing more.
-    """
-
-        def __init__(self, table_reader: LakeflowTableReader):
-            self.table_reader = table_reader
-
-        def initialOffset(self) -> dict:
-            return {}
-
-        def read(self, start: dict):
-            rows, end = self.table_reader.read_once(start)
-            return (iter(rows), end)
-
-        def readBetweenOffsets(self, start: dict, end: dict):
-            rows, _ = self.table_reader.read_once(start)
-            return iter(rows)
-
-        def prepareForTriggerAvailableNow(self) -> None:
-            return None
-
-        def commit(self, end: dict) -> None:
-            return None
-
-    class LakeflowDataSource(DataSource):
-        """Bound to a connector class by `register_connector` (a subclass sets `connector_class`)."""
-        connector_class = None
-
-        @classmethod
-        def name(cls) -> str:
-            return LAKEFLOW_FORMAT
-
-        def _options(self) -> dict[str, str]:
-            return normalize_options(self.options)
-
-        def _is_metadata(self) -> bool:
-            return self._options().get('tablename') == METADATA_TABLE
-
-        def schema(self):
-            if self._is_metadata():
-                return METADATA_SCHEMA
-            options = self._options()
-            table = options.get('tablename')
-            if not table:
-                raise ValueError('the lakeflow_connect data source needs the option tableName')
-            try:
-                return self.connector_class(options).get_table_schema(table, _table_options(options))
-            except Exception as error:
-                raise LakeflowReadError(f'connector {self.connector_class.__name__} failed reading the schema of table {table!r}: {type(error).__name__}: {error}') from error
-
-        def reader(self, schema: StructType):
-            options = self._options()
-            if self._is_metadata():
-                return LakeflowBatchReader(None, metadata_rows(self.connector_class, options))
-            return LakeflowBatchReader(LakeflowTableReader(self.connector_class, options, schema), None)
-
-        def simpleStreamReader(self, schema: StructType):
-            return LakeflowStreamReader(LakeflowTableReader(self.connector_class, self._options(), schema))
-
-    def register_connector(spark, connector_class):
-        """Register `lakeflow_connect` for `connector_class`; returns the registered class."""
-        bound = type('LakeflowSource', (LakeflowDataSource,), {'connector_class': connector_class})
-        spark.dataSource.register(bound)
-        return bound
     INGESTION_TYPES = ('snapshot', 'cdc', 'cdc_with_deletes', 'append')
 
     class LakeflowConnect(ABC):
@@ -734,6 +596,324 @@ def register_lakeflow_source(spark):
                 return (records, end)
             offset = end
         raise RuntimeError(f'{table_name}: the offset still moved after {max_calls} reads')
+
+    class SupportsPartition(ABC):
+
+        @abstractmethod
+        def get_partitions(self, table_name: str, table_options: dict[str, str]) -> Sequence[dict]:
+            """Descriptors that together cover the whole table (runs on the driver)."""
+
+        @abstractmethod
+        def read_partition(self, table_name: str, partition: dict, table_options: dict[str, str]) -> Iterator[dict]:
+            """The records of one descriptor (runs on an executor, so it must not rely on state the
+        driver built after construction)."""
+
+    class SupportsPartitionedStream(SupportsPartition):
+
+        def is_partitioned(self, table_name: str) -> bool:
+            """False sends this table through the ordinary `read_table` stream instead."""
+            return True
+
+        @abstractmethod
+        def latest_offset(self, table_name: str, table_options: dict[str, str], start_offset: dict | None=None) -> dict:
+            """The furthest offset a micro-batch starting at `start_offset` ({} at first) may read
+        to. Returning `start_offset` means there is nothing new; batch sizing is up to the
+        connector (through its table options)."""
+
+        @abstractmethod
+        def get_partitions(self, table_name: str, table_options: dict[str, str], start_offset: dict | None=None, end_offset: dict | None=None) -> Sequence[dict]:
+            """Descriptors covering (start_offset, end_offset]; both None for a batch read of the
+        whole table, and an empty sequence when start equals end."""
+    runtime_names = types.SimpleNamespace(CONNECTOR_INTERFACE=CONNECTOR_INTERFACE, DATA_SOURCE_NAME=DATA_SOURCE_NAME, DATA_SOURCE_OPTIONS=DATA_SOURCE_OPTIONS, DEFAULT_INGESTION_TYPE=DEFAULT_INGESTION_TYPE, GENERATED_FILE_PATTERN=GENERATED_FILE_PATTERN, GENERATED_FILE_PREFIX=GENERATED_FILE_PREFIX, METADATA_TABLE=METADATA_TABLE, OPTION_CONNECTION=OPTION_CONNECTION, OPTION_IS_DELETE_FLOW=OPTION_IS_DELETE_FLOW, OPTION_TABLE_CONFIGS=OPTION_TABLE_CONFIGS, OPTION_TABLE_NAME=OPTION_TABLE_NAME, OPTION_TABLE_NAME_LIST=OPTION_TABLE_NAME_LIST, REGISTER_FUNCTION=REGISTER_FUNCTION, UPSTREAM_METADATA_TABLE=UPSTREAM_METADATA_TABLE, generated_file_name=generated_file_name, is_connector_class=is_connector_class)
+    _TABLE_NAME = runtime_names.OPTION_TABLE_NAME.lower()
+    _TABLE_NAME_LIST = runtime_names.OPTION_TABLE_NAME_LIST.lower()
+    _TABLE_CONFIGS = runtime_names.OPTION_TABLE_CONFIGS.lower()
+    _IS_DELETE_FLOW = runtime_names.OPTION_IS_DELETE_FLOW.lower()
+    _METADATA_TABLES = (runtime_names.METADATA_TABLE, runtime_names.UPSTREAM_METADATA_TABLE)
+    RESERVED_OPTIONS = frozenset({*(option.lower() for option in runtime_names.DATA_SOURCE_OPTIONS), runtime_names.OPTION_CONNECTION, 'sourcename', 'externaloptionsallowlist'})
+    METADATA_SCHEMA = StructType([StructField(runtime_names.OPTION_TABLE_NAME, StringType(), False), StructField('primary_keys', ArrayType(StringType()), True), StructField('cursor_field', StringType(), True), StructField('ingestion_type', StringType(), False)])
+    MAX_READ_CALLS = 10000
+
+    class LakeflowReadError(RuntimeError):
+        """A connector failed inside Spark: says which connector and table, and what it raised."""
+
+    def normalize_options(options) -> dict[str, str]:
+        return {str(key).lower(): value for key, value in dict(options).items()}
+
+    def _table_options(options: dict) -> dict[str, str]:
+        return {k: v for k, v in options.items() if k not in RESERVED_OPTIONS}
+
+    def _upstream_table_options(options):
+        """Spark's options as upstream hands them to connectors: everything but isDeleteFlow, still
+    case-insensitive when Spark's options are."""
+        table_options = options.copy()
+        for key in [k for k in table_options if str(k).lower() == _IS_DELETE_FLOW]:
+            del table_options[key]
+        return table_options
+
+    def _is_true(value) -> bool:
+        return str(value).strip().lower() == 'true'
+
+    def _fail(connector_class, what: str, table: str, error: Exception) -> LakeflowReadError:
+        return LakeflowReadError(f'connector {connector_class.__name__} failed {what} {table!r}: {type(error).__name__}: {error}')
+
+    class LakeflowTableReader:
+        """Reads one table (or its deletes) through the connector; shared by batch and stream.
+
+    `connector` is set for upstream's protocol: the one instance made on the driver."""
+
+        def __init__(self, connector_class, options, schema: StructType, connector=None):
+            self.connector_class = connector_class
+            self.shared_connector = connector
+            self.upstream = connector is not None
+            self.options = normalize_options(options)
+            self.table_options = _upstream_table_options(options) if self.upstream else _table_options(self.options)
+            self.schema = schema
+            self.table_name = self.options.get(_TABLE_NAME, '')
+            self.deletes = _is_true(self.options.get(_IS_DELETE_FLOW, 'false'))
+
+        def connector(self):
+            if self.shared_connector is not None:
+                return self.shared_connector
+            return self.connector_class(self.options)
+
+        def _fail(self, error: Exception) -> LakeflowReadError:
+            flow = 'reading deletes of table' if self.deletes else 'reading table'
+            return _fail(self.connector_class, flow, self.table_name, error)
+
+        def _rows(self, records) -> list[tuple]:
+            return [tuple(record_to_row(r, self.schema)) for r in records]
+
+        def read_once(self, start: dict | None) -> tuple[list, dict]:
+            """One connector call: the rows after `start` and the next offset."""
+            try:
+                connector = self.connector()
+                read = connector.read_table_deletes if self.deletes else connector.read_table
+                start = start if self.upstream else start or None
+                records, end = read(self.table_name, start, self.table_options)
+                rows = self._rows(records)
+            except Exception as error:
+                raise self._fail(error) from error
+            return (rows, end or {})
+
+        def read_all(self, start: dict | None=None) -> Iterator[tuple]:
+            """The whole table after `start`: upstream reads it in one call from None; this repo's
+        protocol calls the connector until its offset stops moving."""
+            if self.upstream:
+                yield from self.read_once(None)[0]
+                return
+            offset = start or {}
+            for _ in range(MAX_READ_CALLS):
+                rows, end = self.read_once(offset)
+                yield from rows
+                if end == offset:
+                    return
+                offset = end
+            raise self._fail(RuntimeError(f'offset still moving after {MAX_READ_CALLS} reads'))
+
+        def partitions(self, start: dict | None=None, end: dict | None=None) -> list | None:
+            """Input partitions from the connector's descriptors, or None when it is not partitioned.
+
+        Upstream falls back to one read_table call when get_partitions fails; so does its
+        protocol here. This repo's protocol reports the failure."""
+            connector = self.connector()
+            if self.deletes or not isinstance(connector, SupportsPartition):
+                return None
+            try:
+                if start is None and end is None:
+                    descriptors = connector.get_partitions(self.table_name, self.table_options)
+                else:
+                    descriptors = connector.get_partitions(self.table_name, self.table_options, start, end)
+                return [InputPartition(json.dumps(d, sort_keys=True)) for d in descriptors]
+            except Exception as error:
+                if self.upstream:
+                    return None
+                raise _fail(self.connector_class, 'listing partitions of table', self.table_name, error) from error
+
+        def read_partition(self, partition: InputPartition) -> list[tuple]:
+            try:
+                descriptor = json.loads(partition.value)
+                records = self.connector().read_partition(self.table_name, descriptor, self.table_options)
+                return self._rows(records)
+            except Exception as error:
+                raise _fail(self.connector_class, 'reading a partition of table', self.table_name, error) from error
+
+        def latest_offset(self, start: dict) -> dict:
+            try:
+                return self.connector().latest_offset(self.table_name, self.table_options, start)
+            except Exception as error:
+                raise _fail(self.connector_class, 'reading the latest offset of', self.table_name, error) from error
+
+    def _table_names(value: str) -> list[str]:
+        """tableNameList: a comma list, or (as upstream's pipelines send it) a JSON array."""
+        value = (value or '').strip()
+        if value.startswith('['):
+            return [str(n) for n in json.loads(value)]
+        return [n.strip() for n in value.split(',') if n.strip()]
+
+    def metadata_rows(connector_class, options, connector=None) -> list[tuple]:
+        """One row per table: the connector's metadata with tableConfigs' overrides applied."""
+        upstream = connector is not None
+        normalized = normalize_options(options)
+        names = _table_names(normalized.get(_TABLE_NAME_LIST, ''))
+        configs = json.loads(normalized.get(_TABLE_CONFIGS) or '{}')
+        connector = connector if upstream else connector_class(normalized)
+        rows = []
+        for name in names:
+            config = configs.get(name) or {}
+            if upstream:
+                table_options = dict(config)
+            else:
+                table_options = {**_table_options(normalized), **{k: v for k, v in config.items() if k not in ('scd_type', 'primary_keys', 'sequence_by')}}
+            try:
+                metadata = connector.read_table_metadata(name, table_options)
+            except Exception as error:
+                raise _fail(connector_class, 'reading metadata of table', name, error) from error
+            keys = metadata.get('primary_keys')
+            if config.get('primary_keys'):
+                keys = parse_primary_keys(config['primary_keys'], f'{runtime_names.OPTION_TABLE_CONFIGS}.{name}.primary_keys')
+            cursor = config.get('sequence_by') or metadata.get('cursor_field')
+            ingestion_type = metadata.get('ingestion_type') or runtime_names.DEFAULT_INGESTION_TYPE
+            if config.get('scd_type') == 'APPEND_ONLY':
+                ingestion_type = 'append'
+            rows.append((name, list(keys) if keys else None, cursor, ingestion_type))
+        return rows
+
+    class LakeflowBatchReader(DataSourceReader):
+
+        def __init__(self, table_reader: LakeflowTableReader | None, metadata: list[tuple] | None):
+            self.table_reader = table_reader
+            self.metadata = metadata
+
+        def partitions(self):
+            if self.metadata is None:
+                partitions = self.table_reader.partitions()
+                if partitions is not None:
+                    return partitions
+            return [InputPartition(None)]
+
+        def read(self, partition):
+            if self.metadata is not None:
+                return iter(self.metadata)
+            if partition.value is not None:
+                return iter(self.table_reader.read_partition(partition))
+            return self.table_reader.read_all()
+
+    class LakeflowStreamReader(SimpleDataSourceStreamReader, SupportsTriggerAvailableNow):
+        """Each micro-batch is one connector call; the offset is the connector's own offset dict.
+
+    With Trigger.AvailableNow, Spark keeps calling `read` until the offset stops moving, which is
+    exactly when the connector says it has nothing more.
+    """
+
+        def __init__(self, table_reader: LakeflowTableReader):
+            self.table_reader = table_reader
+
+        def initialOffset(self) -> dict:
+            return {}
+
+        def read(self, start: dict):
+            rows, end = self.table_reader.read_once(start)
+            return (iter(rows), end)
+
+        def readBetweenOffsets(self, start: dict, end: dict):
+            rows, _ = self.table_reader.read_once(start)
+            return iter(rows)
+
+        def prepareForTriggerAvailableNow(self) -> None:
+            return None
+
+        def commit(self, end: dict) -> None:
+            return None
+
+    class LakeflowPartitionedStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
+        """A SupportsPartitionedStream table: each micro-batch spans (start, latest_offset], split
+    into the connector's partitions, each read on an executor. Spark checkpoints the offsets,
+    so a restarted stream resumes after the last committed batch."""
+
+        def __init__(self, table_reader: LakeflowTableReader):
+            self.table_reader = table_reader
+
+        def initialOffset(self) -> dict:
+            return {}
+
+        def latestOffset(self, start: dict, limit) -> dict:
+            return self.table_reader.latest_offset(start)
+
+        def partitions(self, start: dict, end: dict):
+            return self.table_reader.partitions(start, end) or []
+
+        def read(self, partition):
+            return iter(self.table_reader.read_partition(partition))
+
+        def prepareForTriggerAvailableNow(self) -> None:
+            return None
+
+        def commit(self, end: dict) -> None:
+            return None
+
+    class LakeflowDataSource(DataSource):
+        """Bound to a connector class by `register_connector` (a subclass sets `connector_class`,
+    and `upstream` for connectors that run under upstream's protocol)."""
+        connector_class = None
+        upstream = False
+
+        @classmethod
+        def name(cls) -> str:
+            return runtime_names.DATA_SOURCE_NAME
+
+        def _options(self) -> dict[str, str]:
+            return normalize_options(self.options)
+
+        def _is_metadata(self) -> bool:
+            return self._options().get(_TABLE_NAME) in _METADATA_TABLES
+
+        def _connector(self):
+            """Upstream's protocol: the one connector instance, made here on the driver."""
+            if not self.upstream:
+                return None
+            if getattr(self, '_shared_connector', None) is None:
+                self._shared_connector = self.connector_class(self.options)
+            return self._shared_connector
+
+        def _table_reader(self, schema: StructType) -> LakeflowTableReader:
+            return LakeflowTableReader(self.connector_class, self.options, schema, self._connector())
+
+        def schema(self):
+            if self._is_metadata():
+                return METADATA_SCHEMA
+            options = self._options()
+            table = options.get(_TABLE_NAME)
+            if not table:
+                raise ValueError(f'the {runtime_names.DATA_SOURCE_NAME} data source needs the option {runtime_names.OPTION_TABLE_NAME}')
+            try:
+                if self.upstream:
+                    return self._connector().get_table_schema(table, _upstream_table_options(self.options))
+                return self.connector_class(options).get_table_schema(table, _table_options(options))
+            except Exception as error:
+                raise _fail(self.connector_class, 'reading the schema of table', table, error) from error
+
+        def reader(self, schema: StructType):
+            if self._is_metadata():
+                rows = metadata_rows(self.connector_class, self.options, self._connector())
+                return LakeflowBatchReader(None, rows)
+            return LakeflowBatchReader(self._table_reader(schema), None)
+
+        def streamReader(self, schema: StructType):
+            table_reader = self._table_reader(schema)
+            connector = table_reader.connector()
+            if not table_reader.deletes and isinstance(connector, SupportsPartitionedStream) and connector.is_partitioned(table_reader.table_name):
+                return LakeflowPartitionedStreamReader(table_reader)
+            return super().streamReader(schema)
+
+        def simpleStreamReader(self, schema: StructType):
+            return LakeflowStreamReader(self._table_reader(schema))
+
+    def register_connector(spark, connector_class, upstream: bool=False):
+        """Register `lakeflow_connect` for `connector_class`; returns the registered class."""
+        bound = type('LakeflowSource', (LakeflowDataSource,), {'connector_class': connector_class, 'upstream': upstream})
+        spark.dataSource.register(bound)
+        return bound
     ZOHO_TOKEN_MARGIN_SECONDS = 60
 
     class ZohoTokenManager(ProcessLocal):
@@ -880,4 +1060,8 @@ def register_lakeflow_source(spark):
             new.sort(key=lambda d: (zoho_instant(d['deleted_time']), d['id']))
             records = [{'id': d['id'], 'Modified_Time': d['deleted_time']} for d in new]
             return (iter(records), {'deleted_cursor': new[-1]['deleted_time']})
-    return register_connector(spark, ZohoCrmLakeflowConnect)
+    return (register_connector, ZohoCrmLakeflowConnect)
+
+def register_lakeflow_source(spark):
+    register, connector = _define_lakeflow_source()
+    return register(spark, connector)

@@ -235,7 +235,7 @@ def test_output_is_byte_identical_and_an_unchanged_file_is_not_rewritten(tmp_pat
 
 
 def test_the_validation_rejects_project_imports_and_duplicate_register_functions():
-    with pytest.raises(LakeflowError, match="still imports project module"):
+    with pytest.raises(LakeflowError, match="still imports this repo.s module"):
         merge.check_merged_text(
             "def register_lakeflow_source(spark):\n    from libs import utils\n", "x.py"
         )
