@@ -44,7 +44,7 @@ def generated_file_name(source_name: str) -> str:
 
 
 def is_connector_class(class_name: str, base_names: list[str]) -> bool:
-    """The connector-class rule, on names, so the merge (on the AST) and code that imports the
-    module (on class objects) decide alike."""
+    """The connector-class rule, on names, so the merge (on the AST: the bases written) and code
+    that imports the module (on class objects: every ancestor) decide alike."""
     bases = [b for b in base_names if b != "object"]
     return CONNECTOR_INTERFACE in bases or (class_name == CONNECTOR_INTERFACE and not bases)

@@ -193,8 +193,8 @@ def _define_lakeflow_source():
         return GENERATED_FILE_PATTERN.format(name=source_name)
 
     def is_connector_class(class_name: str, base_names: list[str]) -> bool:
-        """The connector-class rule, on names, so the merge (on the AST) and code that imports the
-    module (on class objects) decide alike."""
+        """The connector-class rule, on names, so the merge (on the AST: the bases written) and code
+    that imports the module (on class objects: every ancestor) decide alike."""
         bases = [b for b in base_names if b != 'object']
         return CONNECTOR_INTERFACE in bases or (class_name == CONNECTOR_INTERFACE and (not bases))
     SCD_TYPES = ('SCD_TYPE_1', 'SCD_TYPE_2', 'APPEND_ONLY')

@@ -16,6 +16,7 @@ import socket
 import threading
 from pathlib import Path
 
+from libs import runtime_names
 from libs.spec_parser import parse_pipeline_spec
 from tools.lakeflow import project
 from tools.lakeflow.errors import LakeflowError
@@ -71,7 +72,7 @@ def connector_class(name: str, root: Path):
         cls
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module_name
-        and any(base.__name__ == "LakeflowConnect" for base in cls.__mro__)
+        and runtime_names.is_connector_class(cls.__name__, [b.__name__ for b in cls.__mro__[1:]])
     ]
     return found[0] if len(found) == 1 else None
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from libs import runtime_names
 from tools.lakeflow import project
 from tools.lakeflow.errors import LakeflowError
 
@@ -137,7 +138,7 @@ def render_pyproject(name: str, root: Path = project.REPO_ROOT) -> str:
             *(f"{key} = {json.dumps(meta[key])}" for key in sorted(meta)),
             "",
             f'[project.entry-points."{ENTRY_POINT_GROUP}"]',
-            f'{name} = "{package}:register_lakeflow_source"',
+            f'{name} = "{package}:{runtime_names.REGISTER_FUNCTION}"',
             "",
             "[tool.hatch.build.targets.wheel]",
             f'packages = ["{package}"]',

@@ -133,7 +133,7 @@ def _connector_class(connector: str):
             isinstance(value, type)
             and value.__module__ == module.__name__
             and runtime_names.is_connector_class(
-                value.__name__, [b.__name__ for b in value.__bases__]
+                value.__name__, [b.__name__ for b in value.__mro__[1:]]
             )
         ):
             return value
