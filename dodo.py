@@ -46,7 +46,7 @@ def task_merge():
         yield {
             "name": name,
             "actions": [action(merge_guard.merge_and_stamp, name)],
-            "file_dep": _paths([*inputs[name], ENGINE / "merge.py"]),
+            "file_dep": _paths([*inputs[name], ENGINE / "merge.py", ENGINE / "runtime_modules.py"]),
             "uptodate": [(merge_guard.unedited, [name])],  # a hand edit re-runs the merge
             "targets": [str(project.generated_file(name))],
             "clean": True,

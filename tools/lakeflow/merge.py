@@ -842,20 +842,23 @@ def merge_inputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
     If the sources do not parse yet, every Python file the merge could read is returned, so the
     merge task still runs and reports the error with file and line.
     """
+    source = project.source_dir(name, root)
+    # What the connector declares decides which third-party imports the merge accepts.
+    declarations = [p for p in runtime_modules.declaration_files(source) if p.is_file()]
     try:
         merger = _Merger(name, root.resolve())
         for path in _entry_points(name, root.resolve()):
             merger.load(path)
-        return sorted(merger.modules)
+        return sorted({*merger.modules, *declarations})
     except LakeflowError:
-        folders = [project.source_dir(name, root), root / "libs", root / "pipeline"]
+        folders = [source, root / "libs", root / "pipeline"]
         files = [
             p
             for f in folders
             for p in f.glob("*.py")
             if not p.name.startswith(runtime_names.GENERATED_FILE_PREFIX)
         ]
-        return sorted({*files, *(root / "sources" / "interface").glob("*.py")})
+        return sorted({*files, *(root / "sources" / "interface").glob("*.py"), *declarations})
 
 
 def write_merged(name: str, root: Path = project.REPO_ROOT, output: Path | None = None) -> bool:

@@ -83,16 +83,20 @@ def import_names(distribution: str) -> set[str]:
     return {normalized.replace("-", "_")}
 
 
+def declaration_files(source_dir: Path) -> list[Path]:
+    """Where a connector declares its third-party requirements (either may be absent)."""
+    return [source_dir / "requirements.txt", source_dir / "pyproject.toml"]
+
+
 def _requirement_lines(source_dir: Path) -> list[tuple[str, str]]:
     """(requirement string, where) from requirements.txt and pyproject.toml's dependencies."""
     found: list[tuple[str, str]] = []
-    requirements = source_dir / "requirements.txt"
+    requirements, pyproject = declaration_files(source_dir)
     if requirements.is_file():
         for number, line in enumerate(requirements.read_text().splitlines(), start=1):
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
                 found.append((line, f"{requirements.name}:{number}"))
-    pyproject = source_dir / "pyproject.toml"
     if pyproject.is_file():
         project = tomllib.loads(pyproject.read_text()).get("project", {})
         groups = [

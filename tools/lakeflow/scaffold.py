@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 
+from libs import runtime_names
 from tools.lakeflow import project
 from tools.lakeflow.errors import LakeflowError
 
@@ -68,8 +69,9 @@ def create_source(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
         "name": name,
         "camel": camel,
         "title": " ".join(part.capitalize() for part in name.split("_")),
-        "class_name": f"{camel}LakeflowConnect",
+        "class_name": f"{camel}{runtime_names.CONNECTOR_INTERFACE}",
         "prefix": name.upper(),
+        "names": runtime_names,
     }
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(SCAFFOLD),
