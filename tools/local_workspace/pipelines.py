@@ -7,6 +7,7 @@ import fnmatch
 import re
 import time
 
+from libs import runtime_names
 from tools.local_workspace.api import ApiError, exists, invalid, next_id, not_found, now_ms, require
 from tools.local_workspace.scim import LOCAL_USER
 from tools.local_workspace.workspace_files import parent
@@ -86,7 +87,8 @@ def _validate_libraries(state, store, spec: dict) -> list[str]:
             continue
         if kind == "file" and source_name:
             merged = (
-                f"{parent(path)}/sources/{source_name}/_generated_{source_name}_python_source.py"
+                f"{parent(path)}/sources/{source_name}/"
+                f"{runtime_names.generated_file_name(source_name)}"
             )
             merged_obj = state["workspace"].get(merged)
             if merged_obj is None:
@@ -98,10 +100,12 @@ def _validate_libraries(state, store, spec: dict) -> list[str]:
                 problems.append(f"{merged}:{error.lineno}: {error.msg}")
                 continue
             if not any(
-                isinstance(n, ast.FunctionDef) and n.name == "register_lakeflow_source"
+                isinstance(n, ast.FunctionDef) and n.name == runtime_names.REGISTER_FUNCTION
                 for n in tree.body
             ):
-                problems.append(f"{merged} does not define register_lakeflow_source(spark)")
+                problems.append(
+                    f"{merged} does not define {runtime_names.REGISTER_FUNCTION}(spark)"
+                )
     if not spec.get("libraries"):
         problems.append("the pipeline has no libraries")
     return problems
