@@ -14,9 +14,9 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 # Import names preinstalled in the Databricks runtime (serverless and classic LTS images) that
