@@ -7,6 +7,7 @@ import pytest
 from tools.lakeflow import stage
 
 SHARED = (
+    "libs/runtime_names.py",
     "libs/source_loader.py",
     "libs/spec_parser.py",
     "libs/utils.py",
@@ -51,7 +52,7 @@ def test_the_rendered_ingest_is_an_input_of_the_spec_and_template(staged_repo):
 
 def test_stage_source_writes_every_file_and_renders_ingest(staged_repo):
     files = stage.stage_source("demo", staged_repo.root)
-    assert "ingest.py" in files and len(files) == 8
+    assert "ingest.py" in files and len(files) == 9
     ingest = files["ingest.py"].read_text()
     compile(ingest, "ingest.py", "exec")
     assert "demo_connection" in ingest and "demo_events" in ingest
