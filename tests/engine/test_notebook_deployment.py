@@ -310,7 +310,7 @@ def test_deploying_twice_to_the_local_workspace_writes_nothing_the_second_time(t
     csv_file.write_text(csv_file.read_text().replace("0 3 * * *", "0 4 * * *"))
     plan = box.doit("notebook_plan:example")
     assert "update    job example_reference_schedule (changed)" in plan.stdout
-    assert "Plan: 0 to add, 1 to change, 0 to delete, 12 unchanged" in plan.stdout
+    assert "Plan: 0 to add, 1 to change, 0 to delete, 13 unchanged" in plan.stdout
 
 
 @pytest.mark.parametrize("connector", project.source_names())
