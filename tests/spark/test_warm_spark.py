@@ -41,10 +41,17 @@ def test_one_server_serves_checks_until_it_is_idle(tmp_path):
 
 
 def test_a_server_that_cannot_start_falls_back_to_a_local_session(tmp_path, monkeypatch):
-    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java-here"))
-    assert spark_server.start(root=tmp_path, timeout=120) is None
     real_start = spark_server.start
-    monkeypatch.setattr(spark_server, "start", lambda: real_start(root=tmp_path, timeout=120))
+    started: list[object] = []
+
+    def start_without_java():
+        with monkeypatch.context() as env:  # Java is missing for the server only
+            env.setenv("JAVA_HOME", str(tmp_path / "no-java-here"))
+            started.append(real_start(root=tmp_path, timeout=120))
+        return started[-1]
+
+    monkeypatch.setattr(spark_server, "start", start_without_java)
     session, how = spark_check.warm_session()
+    assert started == [None]  # the real start was tried, and failed
     assert how == "cold"
     assert session.range(3).count() == 3
