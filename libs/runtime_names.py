@@ -16,6 +16,12 @@ UPSTREAM_METADATA_TABLE = "_community_table_metadata"
 # What a table is read as when its metadata leaves ingestion_type out (upstream's default).
 DEFAULT_INGESTION_TYPE = "cdc"
 
+# Upstream's virtual tables of a connector's namespace tree (SupportsNamespaces), and their options.
+NAMESPACES_TABLE = "_community_namespaces"
+TABLES_TABLE = "_community_tables"
+OPTION_NAMESPACE_PREFIX = "namespacePrefix"
+OPTION_NAMESPACE = "namespace"
+
 # Options the data source reads itself (Spark lower-cases option names; compare lower-cased).
 OPTION_TABLE_NAME = "tableName"
 OPTION_TABLE_NAME_LIST = "tableNameList"

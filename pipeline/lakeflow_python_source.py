@@ -17,7 +17,10 @@ Two runtime protocols:
 
 Connectors implementing `SupportsPartition` are read one Spark input partition per descriptor in
 batch, and `SupportsPartitionedStream` ones in streaming too, with Spark checkpointing offsets.
-Metadata without `ingestion_type` means `cdc`, as upstream reads it.
+Metadata without `ingestion_type` means `cdc`, as upstream reads it. Upstream's virtual tables
+`_community_namespaces` (option `namespacePrefix`) and `_community_tables` (option `namespace`, JSON
+arrays of path segments) list a `SupportsNamespaces` connector's tree; a flat connector has no
+namespaces and all its tables at the root.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 from libs import runtime_names
 from libs.spec_parser import parse_primary_keys
 from libs.utils import record_to_row
+from sources.interface.supports_namespaces import SupportsNamespaces
 from sources.interface.supports_partition import SupportsPartition, SupportsPartitionedStream
 
 # Option names as this module sees them: Spark lower-cases every option name.
@@ -50,6 +54,8 @@ RESERVED_OPTIONS = frozenset(
     {
         *(option.lower() for option in runtime_names.DATA_SOURCE_OPTIONS),
         runtime_names.OPTION_CONNECTION,
+        runtime_names.OPTION_NAMESPACE_PREFIX.lower(),
+        runtime_names.OPTION_NAMESPACE.lower(),
         "sourcename",
         "externaloptionsallowlist",
     }
@@ -61,6 +67,11 @@ METADATA_SCHEMA = StructType(
         StructField("cursor_field", StringType(), True),
         StructField("ingestion_type", StringType(), False),
     ]
+)
+_NAMESPACE = StructField("namespace", ArrayType(StringType()), False)
+NAMESPACES_SCHEMA = StructType([_NAMESPACE])
+TABLES_SCHEMA = StructType(
+    [_NAMESPACE, StructField(runtime_names.OPTION_TABLE_NAME, StringType(), False)]
 )
 # A connector whose offsets never settle would hang a batch read; this bounds it loudly.
 MAX_READ_CALLS = 10_000
@@ -246,6 +257,42 @@ def metadata_rows(connector_class, options, connector=None) -> list[tuple]:
     return rows
 
 
+def _path_option(options: dict, name: str) -> list[str] | None:
+    """A namespace path option: a JSON array of strings, or None when absent."""
+    value = options.get(name.lower())
+    if value is None:
+        return None
+    path = json.loads(value)
+    if not isinstance(path, list) or not all(isinstance(s, str) for s in path):
+        raise ValueError(f"option {name} must be a JSON array of strings, got {value!r}")
+    return path
+
+
+def namespace_rows(connector, options) -> list[tuple]:
+    """`_community_namespaces`: the child namespaces under namespacePrefix, sorted."""
+    if not isinstance(connector, SupportsNamespaces):
+        return []
+    prefix = _path_option(normalize_options(options), runtime_names.OPTION_NAMESPACE_PREFIX)
+    return [(list(path),) for path in sorted(connector.list_namespaces(prefix))]
+
+
+def table_rows(connector, options) -> list[tuple]:
+    """`_community_tables`: the tables in one namespace (a flat connector: all, at the root)."""
+    namespace = _path_option(normalize_options(options), runtime_names.OPTION_NAMESPACE)
+    if isinstance(connector, SupportsNamespaces):
+        if namespace is None:
+            raise ValueError(
+                f"{runtime_names.TABLES_TABLE} of a connector with namespaces needs the option "
+                f"{runtime_names.OPTION_NAMESPACE} (a JSON array; [] for the root)"
+            )
+        return [(namespace, t) for t in sorted(connector.list_tables_in_namespace(namespace))]
+    if namespace is not None:
+        raise ValueError(
+            f"option {runtime_names.OPTION_NAMESPACE} was given, but the connector has no namespaces"
+        )
+    return [([], t) for t in sorted(connector.list_tables())]
+
+
 class LakeflowBatchReader(DataSourceReader):
     def __init__(self, table_reader: LakeflowTableReader | None, metadata: list[tuple] | None):
         self.table_reader = table_reader
@@ -352,9 +399,16 @@ class LakeflowDataSource(DataSource):
     def _table_reader(self, schema: StructType) -> LakeflowTableReader:
         return LakeflowTableReader(self.connector_class, self.options, schema, self._connector())
 
+    def _virtual_table(self) -> str | None:
+        table = self._options().get(_TABLE_NAME)
+        return table if table in _VIRTUAL_TABLES else None
+
     def schema(self):
         if self._is_metadata():
             return METADATA_SCHEMA
+        virtual = self._virtual_table()
+        if virtual is not None:
+            return _VIRTUAL_TABLES[virtual][0]
         options = self._options()
         table = options.get(_TABLE_NAME)
         if not table:
@@ -377,6 +431,10 @@ class LakeflowDataSource(DataSource):
         if self._is_metadata():
             rows = metadata_rows(self.connector_class, self.options, self._connector())
             return LakeflowBatchReader(None, rows)
+        virtual = self._virtual_table()
+        if virtual is not None:
+            connector = self._connector() or self.connector_class(self._options())
+            return LakeflowBatchReader(None, _VIRTUAL_TABLES[virtual][1](connector, self.options))
         return LakeflowBatchReader(self._table_reader(schema), None)
 
     def streamReader(self, schema: StructType):
@@ -392,6 +450,12 @@ class LakeflowDataSource(DataSource):
 
     def simpleStreamReader(self, schema: StructType):
         return LakeflowStreamReader(self._table_reader(schema))
+
+
+_VIRTUAL_TABLES = {
+    runtime_names.NAMESPACES_TABLE: (NAMESPACES_SCHEMA, namespace_rows),
+    runtime_names.TABLES_TABLE: (TABLES_SCHEMA, table_rows),
+}
 
 
 def register_connector(spark, connector_class, upstream: bool = False):

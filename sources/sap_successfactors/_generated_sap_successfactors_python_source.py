@@ -180,6 +180,10 @@ def _define_lakeflow_source():
     METADATA_TABLE = '_lakeflow_metadata'
     UPSTREAM_METADATA_TABLE = '_community_table_metadata'
     DEFAULT_INGESTION_TYPE = 'cdc'
+    NAMESPACES_TABLE = '_community_namespaces'
+    TABLES_TABLE = '_community_tables'
+    OPTION_NAMESPACE_PREFIX = 'namespacePrefix'
+    OPTION_NAMESPACE = 'namespace'
     OPTION_TABLE_NAME = 'tableName'
     OPTION_TABLE_NAME_LIST = 'tableNameList'
     OPTION_TABLE_CONFIGS = 'tableConfigs'
@@ -598,6 +602,17 @@ def _define_lakeflow_source():
             offset = end
         raise RuntimeError(f'{table_name}: the offset still moved after {max_calls} reads')
 
+    class SupportsNamespaces(ABC):
+
+        @abstractmethod
+        def list_namespaces(self, prefix: list[str] | None=None) -> list[list[str]]:
+            """The child namespaces one level below `prefix` (None or [] is the root), each as its
+        full path; tables are listed separately by `list_tables_in_namespace`."""
+
+        @abstractmethod
+        def list_tables_in_namespace(self, namespace: list[str]) -> list[str]:
+            """The tables directly inside `namespace` (`[]` for root-level tables)."""
+
     class SupportsPartition(ABC):
 
         @abstractmethod
@@ -625,14 +640,17 @@ def _define_lakeflow_source():
         def get_partitions(self, table_name: str, table_options: dict[str, str], start_offset: dict | None=None, end_offset: dict | None=None) -> Sequence[dict]:
             """Descriptors covering (start_offset, end_offset]; both None for a batch read of the
         whole table, and an empty sequence when start equals end."""
-    runtime_names = types.SimpleNamespace(CONNECTOR_INTERFACE=CONNECTOR_INTERFACE, DATA_SOURCE_NAME=DATA_SOURCE_NAME, DATA_SOURCE_OPTIONS=DATA_SOURCE_OPTIONS, DEFAULT_INGESTION_TYPE=DEFAULT_INGESTION_TYPE, GENERATED_FILE_PATTERN=GENERATED_FILE_PATTERN, GENERATED_FILE_PREFIX=GENERATED_FILE_PREFIX, METADATA_TABLE=METADATA_TABLE, OPTION_CONNECTION=OPTION_CONNECTION, OPTION_IS_DELETE_FLOW=OPTION_IS_DELETE_FLOW, OPTION_TABLE_CONFIGS=OPTION_TABLE_CONFIGS, OPTION_TABLE_NAME=OPTION_TABLE_NAME, OPTION_TABLE_NAME_LIST=OPTION_TABLE_NAME_LIST, REGISTER_FUNCTION=REGISTER_FUNCTION, UPSTREAM_METADATA_TABLE=UPSTREAM_METADATA_TABLE, generated_file_name=generated_file_name, is_connector_class=is_connector_class)
+    runtime_names = types.SimpleNamespace(CONNECTOR_INTERFACE=CONNECTOR_INTERFACE, DATA_SOURCE_NAME=DATA_SOURCE_NAME, DATA_SOURCE_OPTIONS=DATA_SOURCE_OPTIONS, DEFAULT_INGESTION_TYPE=DEFAULT_INGESTION_TYPE, GENERATED_FILE_PATTERN=GENERATED_FILE_PATTERN, GENERATED_FILE_PREFIX=GENERATED_FILE_PREFIX, METADATA_TABLE=METADATA_TABLE, NAMESPACES_TABLE=NAMESPACES_TABLE, OPTION_CONNECTION=OPTION_CONNECTION, OPTION_IS_DELETE_FLOW=OPTION_IS_DELETE_FLOW, OPTION_NAMESPACE=OPTION_NAMESPACE, OPTION_NAMESPACE_PREFIX=OPTION_NAMESPACE_PREFIX, OPTION_TABLE_CONFIGS=OPTION_TABLE_CONFIGS, OPTION_TABLE_NAME=OPTION_TABLE_NAME, OPTION_TABLE_NAME_LIST=OPTION_TABLE_NAME_LIST, REGISTER_FUNCTION=REGISTER_FUNCTION, TABLES_TABLE=TABLES_TABLE, UPSTREAM_METADATA_TABLE=UPSTREAM_METADATA_TABLE, generated_file_name=generated_file_name, is_connector_class=is_connector_class)
     _TABLE_NAME = runtime_names.OPTION_TABLE_NAME.lower()
     _TABLE_NAME_LIST = runtime_names.OPTION_TABLE_NAME_LIST.lower()
     _TABLE_CONFIGS = runtime_names.OPTION_TABLE_CONFIGS.lower()
     _IS_DELETE_FLOW = runtime_names.OPTION_IS_DELETE_FLOW.lower()
     _METADATA_TABLES = (runtime_names.METADATA_TABLE, runtime_names.UPSTREAM_METADATA_TABLE)
-    RESERVED_OPTIONS = frozenset({*(option.lower() for option in runtime_names.DATA_SOURCE_OPTIONS), runtime_names.OPTION_CONNECTION, 'sourcename', 'externaloptionsallowlist'})
+    RESERVED_OPTIONS = frozenset({*(option.lower() for option in runtime_names.DATA_SOURCE_OPTIONS), runtime_names.OPTION_CONNECTION, runtime_names.OPTION_NAMESPACE_PREFIX.lower(), runtime_names.OPTION_NAMESPACE.lower(), 'sourcename', 'externaloptionsallowlist'})
     METADATA_SCHEMA = StructType([StructField(runtime_names.OPTION_TABLE_NAME, StringType(), False), StructField('primary_keys', ArrayType(StringType()), True), StructField('cursor_field', StringType(), True), StructField('ingestion_type', StringType(), False)])
+    _NAMESPACE = StructField('namespace', ArrayType(StringType()), False)
+    NAMESPACES_SCHEMA = StructType([_NAMESPACE])
+    TABLES_SCHEMA = StructType([_NAMESPACE, StructField(runtime_names.OPTION_TABLE_NAME, StringType(), False)])
     MAX_READ_CALLS = 10000
 
     class LakeflowReadError(RuntimeError):
@@ -780,6 +798,34 @@ def _define_lakeflow_source():
             rows.append((name, list(keys) if keys else None, cursor, ingestion_type))
         return rows
 
+    def _path_option(options: dict, name: str) -> list[str] | None:
+        """A namespace path option: a JSON array of strings, or None when absent."""
+        value = options.get(name.lower())
+        if value is None:
+            return None
+        path = json.loads(value)
+        if not isinstance(path, list) or not all((isinstance(s, str) for s in path)):
+            raise ValueError(f'option {name} must be a JSON array of strings, got {value!r}')
+        return path
+
+    def namespace_rows(connector, options) -> list[tuple]:
+        """`_community_namespaces`: the child namespaces under namespacePrefix, sorted."""
+        if not isinstance(connector, SupportsNamespaces):
+            return []
+        prefix = _path_option(normalize_options(options), runtime_names.OPTION_NAMESPACE_PREFIX)
+        return [(list(path),) for path in sorted(connector.list_namespaces(prefix))]
+
+    def table_rows(connector, options) -> list[tuple]:
+        """`_community_tables`: the tables in one namespace (a flat connector: all, at the root)."""
+        namespace = _path_option(normalize_options(options), runtime_names.OPTION_NAMESPACE)
+        if isinstance(connector, SupportsNamespaces):
+            if namespace is None:
+                raise ValueError(f'{runtime_names.TABLES_TABLE} of a connector with namespaces needs the option {runtime_names.OPTION_NAMESPACE} (a JSON array; [] for the root)')
+            return [(namespace, t) for t in sorted(connector.list_tables_in_namespace(namespace))]
+        if namespace is not None:
+            raise ValueError(f'option {runtime_names.OPTION_NAMESPACE} was given, but the connector has no namespaces')
+        return [([], t) for t in sorted(connector.list_tables())]
+
     class LakeflowBatchReader(DataSourceReader):
 
         def __init__(self, table_reader: LakeflowTableReader | None, metadata: list[tuple] | None):
@@ -880,9 +926,16 @@ def _define_lakeflow_source():
         def _table_reader(self, schema: StructType) -> LakeflowTableReader:
             return LakeflowTableReader(self.connector_class, self.options, schema, self._connector())
 
+        def _virtual_table(self) -> str | None:
+            table = self._options().get(_TABLE_NAME)
+            return table if table in _VIRTUAL_TABLES else None
+
         def schema(self):
             if self._is_metadata():
                 return METADATA_SCHEMA
+            virtual = self._virtual_table()
+            if virtual is not None:
+                return _VIRTUAL_TABLES[virtual][0]
             options = self._options()
             table = options.get(_TABLE_NAME)
             if not table:
@@ -898,6 +951,10 @@ def _define_lakeflow_source():
             if self._is_metadata():
                 rows = metadata_rows(self.connector_class, self.options, self._connector())
                 return LakeflowBatchReader(None, rows)
+            virtual = self._virtual_table()
+            if virtual is not None:
+                connector = self._connector() or self.connector_class(self._options())
+                return LakeflowBatchReader(None, _VIRTUAL_TABLES[virtual][1](connector, self.options))
             return LakeflowBatchReader(self._table_reader(schema), None)
 
         def streamReader(self, schema: StructType):
@@ -909,6 +966,7 @@ def _define_lakeflow_source():
 
         def simpleStreamReader(self, schema: StructType):
             return LakeflowStreamReader(self._table_reader(schema))
+    _VIRTUAL_TABLES = {runtime_names.NAMESPACES_TABLE: (NAMESPACES_SCHEMA, namespace_rows), runtime_names.TABLES_TABLE: (TABLES_SCHEMA, table_rows)}
 
     def register_connector(spark, connector_class, upstream: bool=False):
         """Register `lakeflow_connect` for `connector_class`; returns the registered class."""

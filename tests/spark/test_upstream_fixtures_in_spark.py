@@ -70,6 +70,12 @@ def test_upstream_fixture_reads_in_batch_and_as_an_available_now_stream(
         **{runtime_names.OPTION_TABLE_NAME_LIST: ",".join(tables)},
     ).collect()
     assert {row.tableName: row.ingestion_type for row in metadata} == tables
+    if name == "all_rules":  # SupportsNamespaces, through upstream's virtual tables
+        found = read(spark, runtime_names.TABLES_TABLE, namespace='["shop"]').collect()
+        assert sorted((tuple(r.namespace), r.tableName) for r in found) == [
+            (("shop",), "events"),
+            (("shop",), "items"),
+        ]
     for table in tables:
         # 3, not 6: upstream's batch protocol is one read_table call (upstream_protocol relies on it).
         assert sorted(r.id for r in read(spark, table, item_count="3").collect()) == [1, 2, 3]
