@@ -1,18 +1,23 @@
-"""The data source's upstream protocol pieces, called directly (no JVM): upstream's namespace
-virtual tables for SupportsNamespaces connectors, and flat connectors under them."""
+"""The data source's pieces called directly (no JVM): upstream's namespace virtual tables, its
+metadata table name and JSON table list, and partitioned batch reads under this repo's protocol.
+The same paths run in real Spark in tests/spark/test_upstream_fixtures_in_spark.py."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pyspark.sql.datasource import InputPartition
+from pyspark.sql.types import LongType, StructField, StructType
 
 from libs import runtime_names
 from pipeline.lakeflow_python_source import (
     NAMESPACES_SCHEMA,
     TABLES_SCHEMA,
+    LakeflowReadError,
     register_connector,
 )
-from sources.interface import LakeflowConnect, SupportsNamespaces
+from sources.interface import LakeflowConnect, SupportsNamespaces, SupportsPartition
 
 TREE = {(): ["root_table"], ("org",): ["members"], ("org", "repo"): ["issues", "commits"]}
 
@@ -84,3 +89,55 @@ def test_namespace_options_that_do_not_fit_the_connector_are_errors(
 ):
     with pytest.raises(ValueError, match=message):
         rows(connector_class, runtime_names.TABLES_TABLE, **options)
+
+
+class Pages(LakeflowConnect, SupportsPartition):
+    """This repo's protocol with partitions: one partition per page of two items."""
+
+    def list_tables(self):
+        return ["items"]
+
+    def read_table_metadata(self, table_name, table_options):
+        return {"primary_keys": ["id"]}  # no ingestion_type: cdc
+
+    def get_table_schema(self, table_name, table_options):
+        return StructType([StructField("id", LongType(), False)])
+
+    def get_partitions(self, table_name, table_options):
+        if table_options.get("broken"):
+            raise RuntimeError("no partitions today")
+        return [{"page": 0}, {"page": 1}]
+
+    def read_partition(self, table_name, partition, table_options):
+        return iter({"id": partition["page"] * 2 + i} for i in (1, 2))
+
+    read_table = None
+
+
+def source(connector_class, upstream: bool, **options):
+    spark = Registry()
+    register_connector(spark, connector_class, upstream=upstream)
+    return spark.registered(options)
+
+
+def test_a_partitioned_table_is_read_one_input_partition_per_descriptor():
+    data_source = source(Pages, False, tableName="items")
+    reader = data_source.reader(data_source.schema())
+    partitions = reader.partitions()
+    assert [json.loads(p.value) for p in partitions] == [{"page": 0}, {"page": 1}]
+    assert [list(reader.read(p)) for p in partitions] == [[(1,), (2,)], [(3,), (4,)]]
+
+
+def test_listing_partitions_fails_loudly_under_this_repos_protocol():
+    data_source = source(Pages, False, tableName="items", broken="yes")
+    with pytest.raises(LakeflowReadError, match="failed listing partitions of table 'items'"):
+        data_source.reader(data_source.schema()).partitions()
+
+
+@pytest.mark.parametrize("table_list", ['["items", "other"]', "items,other"])
+def test_upstreams_metadata_table_name_and_json_table_list_are_accepted(table_list):
+    data_source = source(
+        Pages, True, tableName=runtime_names.UPSTREAM_METADATA_TABLE, tableNameList=table_list
+    )
+    rows = list(data_source.reader(data_source.schema()).read(InputPartition(None)))
+    assert rows == [("items", ["id"], None, "cdc"), ("other", ["id"], None, "cdc")]
