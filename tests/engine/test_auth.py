@@ -205,7 +205,7 @@ def test_doit_auth_stores_the_refresh_token_only_in_the_workspace_connection(tmp
 
         # What deploy would have made: the connection (created here, to keep the test short).
         with LocalWorkspace(box.root / ".lakeflow" / "local") as ws:
-            WorkspaceClient(config=Config(host=ws.url, token="t")).api_client.do(
+            WorkspaceClient(config=Config(host=ws.url, token=ws.token)).api_client.do(
                 "POST",
                 "/api/2.1/unity-catalog/connections",
                 body={

@@ -33,7 +33,7 @@ def workspace(box):
 
 
 def client(ws: LocalWorkspace) -> WorkspaceClient:
-    return WorkspaceClient(config=Config(host=ws.url, token="t", retry_timeout_seconds=20))
+    return WorkspaceClient(config=Config(host=ws.url, token=ws.token, retry_timeout_seconds=20))
 
 
 def deploy(box, check=True, env=None):

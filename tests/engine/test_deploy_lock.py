@@ -18,7 +18,7 @@ FOLDER = "/Workspace/Users/local.developer@example.com/example"
 @pytest.fixture
 def client(tmp_path):
     with LocalWorkspace(tmp_path / "ws") as ws:
-        yield WorkspaceClient(config=Config(host=ws.url, token="t", retry_timeout_seconds=20))
+        yield WorkspaceClient(config=Config(host=ws.url, token=ws.token, retry_timeout_seconds=20))
 
 
 def test_a_second_deployer_fails_naming_the_holder_after_the_bounded_wait(client):

@@ -557,7 +557,7 @@ def test_discover_schedules_are_validated_in_the_preset(tmp_path):
 
 # -- validate before writing ---------------------------------------------------------------------
 def local_client(ws: LocalWorkspace) -> WorkspaceClient:
-    return WorkspaceClient(config=Config(host=ws.url, token="t", retry_timeout_seconds=20))
+    return WorkspaceClient(config=Config(host=ws.url, token=ws.token, retry_timeout_seconds=20))
 
 
 def write_requests(ws: LocalWorkspace, since: int = 0) -> list[str]:

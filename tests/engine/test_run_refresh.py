@@ -26,7 +26,7 @@ def update_starts(ws) -> int:
 
 
 def latest_update(ws):
-    client = WorkspaceClient(config=Config(host=ws.url, token="t"))
+    client = WorkspaceClient(config=Config(host=ws.url, token=ws.token))
     (pipeline,) = list(client.pipelines.list_pipelines())
     update_id = client.pipelines.get(pipeline.pipeline_id).latest_updates[0].update_id
     return client.pipelines.get_update(pipeline.pipeline_id, update_id).update

@@ -19,7 +19,7 @@ def workspace(tmp_path):
 
 @pytest.fixture
 def sdk(workspace) -> WorkspaceClient:
-    return WorkspaceClient(config=Config(host=workspace.url, token="t"))
+    return WorkspaceClient(config=Config(host=workspace.url, token=workspace.token))
 
 
 def test_secret_scopes_hold_secrets_and_list_only_their_keys(sdk):

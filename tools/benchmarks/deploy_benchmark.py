@@ -37,7 +37,7 @@ def count(requests: list[dict]) -> str:
 
 def copydir_flow(ws: LocalWorkspace, box: DoitSandbox, source: str) -> None:
     """The guide's Step 2 + createpipeline, after the stage is built."""
-    client = WorkspaceClient(config=Config(host=ws.url, token="t", retry_timeout_seconds=20))
+    client = WorkspaceClient(config=Config(host=ws.url, token=ws.token, retry_timeout_seconds=20))
     user = client.current_user.me().user_name
     root = f"/Workspace/Users/{user}/{source}-copydir"
     stage = box.root / "build" / "stage" / source

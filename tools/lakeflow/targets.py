@@ -75,16 +75,23 @@ def selected_target(root: Path = project.REPO_ROOT) -> Target:
 
 
 @cache
-def _local_workspace_url(state_dir: str) -> str:
-    from tools.local_workspace import LocalWorkspace
+def _local_workspace(state_dir: str) -> tuple[str, str]:
+    """Start the embedded workspace for the local target: its URL and its bearer token."""
+    from tools.local_workspace import LocalWorkspace  # the engine's one import of it
 
-    return LocalWorkspace(Path(state_dir)).start()
+    try:
+        workspace = LocalWorkspace(Path(state_dir))
+        return workspace.start(), workspace.token
+    except (OSError, ValueError) as error:  # LAKEFLOW_LOCAL_PORT taken or not a number
+        raise LakeflowError(
+            f"cannot start the local workspace: {error}", field="LAKEFLOW_LOCAL_PORT"
+        ) from None
 
 
 def workspace_client(target: Target, root: Path = project.REPO_ROOT) -> WorkspaceClient:
     if target.kind == "local":
-        url = _local_workspace_url(str(project.lakeflow_dir(root) / "local"))
-        config = Config(host=url, token="local", retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
+        url, token = _local_workspace(str(project.lakeflow_dir(root) / "local"))
+        config = Config(host=url, token=token, retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
     elif target.profile:
         config = Config(profile=target.profile, retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
     else:

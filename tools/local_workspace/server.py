@@ -3,13 +3,23 @@
 `doit deploy:<s>` against the `local` target starts one in-process for the run; its state lives
 under `.lakeflow/local/`, so every run (and `python -m tools.local_workspace`) shares it.
 Every request served is appended to `requests.jsonl` as method, path and status: never bodies.
+
+It is safe to leave running: it listens on 127.0.0.1 only (a free port, or LAKEFLOW_LOCAL_PORT),
+and refuses a request without the workspace's bearer token (`<state dir>/token`, 0600), with a
+Host header other than its own address (DNS rebinding), or with a JSON endpoint's body sent as
+anything but application/json (a browser's cross-site form post). LAKEFLOW_LOCAL_LATENCY_MS
+delays every request, to stand in for a real workspace's round trip.
 """
 
 from __future__ import annotations
 
+import functools
+import hmac
 import json
+import os
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -19,6 +29,15 @@ from tools.local_workspace.api import ApiError, Request
 from tools.local_workspace.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PORT_ENV = "LAKEFLOW_LOCAL_PORT"
+LATENCY_ENV = "LAKEFLOW_LOCAL_LATENCY_MS"
+FAULT_CODES = {
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    409: "RESOURCE_ALREADY_EXISTS",
+    429: "TOO_MANY_REQUESTS",
+}
+HOST_METADATA = "/.well-known/databricks-config"  # public on a real workspace too
 
 
 def default_state_dir(root: Path = REPO_ROOT) -> Path:
@@ -28,15 +47,24 @@ def default_state_dir(root: Path = REPO_ROOT) -> Path:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    store: Store  # set on the subclass built per server
+    # set on the subclass built per server
+    store: Store
+    token: str
+    latency_seconds: float
 
     def log_message(self, format, *args):  # noqa: A002 - the request log is requests.jsonl
         return
 
     def _dispatch(self) -> None:
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        refusal = self._refusal(url.path, raw)
+        if refusal:
+            status, code, message = refusal
+            return self._send(status, {"error_code": code, "message": message}, url.path)
         fault = self._take_fault(self.command, url.path)
         if fault and fault.get("drop"):
             self.store.log_request(self.command, url.path, 0)
@@ -45,10 +73,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault:
             headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") else {}
-            code = "TOO_MANY_REQUESTS" if fault["status"] == 429 else "TEMPORARILY_UNAVAILABLE"
+            code = FAULT_CODES.get(fault["status"], "TEMPORARILY_UNAVAILABLE")
             body = {"error_code": code, "message": "injected fault"}
             return self._send(fault["status"], body, url.path, headers)
-        if url.path == "/.well-known/databricks-config":
+        if url.path == HOST_METADATA:
             return self._send(200, {}, url.path)  # no host metadata: the SDK uses its own config
         found = router.route(self.command, url.path)
         if found is None:
@@ -67,6 +95,33 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as error:
             status, body = 400, {"error_code": "INVALID_PARAMETER_VALUE", "message": str(error)}
         self._send(status, body, url.path)
+
+    def _refusal(self, path: str, raw: bytes) -> tuple[int, str, str] | None:
+        """(status, error code, message) when the request must not be served."""
+        port = self.server.server_address[1]
+        host = self.headers.get("Host")
+        if host not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return (
+                403,
+                "PERMISSION_DENIED",
+                f"Host {host!r} is not this workspace (127.0.0.1:{port})",
+            )
+        if path != HOST_METADATA:
+            scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                token.encode(), self.token.encode()
+            ):
+                token_file = self.store.token_path
+                return (
+                    401,
+                    "UNAUTHENTICATED",
+                    f"a bearer token is required (the one in {token_file})",
+                )
+        if raw and not router.takes_raw_body(path):
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                return 415, "INVALID_PARAMETER_VALUE", "the body must be sent as application/json"
+        return None
 
     def _take_fault(self, method: str, path: str) -> dict | None:
         with self.store.transaction() as state:
@@ -104,18 +159,28 @@ class _Handler(BaseHTTPRequestHandler):
 class LocalWorkspace:
     """`LocalWorkspace(state_dir).start()` → base URL of a workspace served from a daemon thread."""
 
-    def __init__(self, state_dir: Path | None = None, port: int = 0):
+    def __init__(
+        self, state_dir: Path | None = None, port: int | None = None, latency_ms: int | None = None
+    ):
         self.state_dir = Path(state_dir) if state_dir else default_state_dir()
         self.store = Store(self.state_dir)
-        self.port = port
+        self.token = self.store.token()
+        self.port = _setting(PORT_ENV, port)
+        self.latency_ms = _setting(LATENCY_ENV, latency_ms)
         self.url: str | None = None
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> str:
-        handler = type("LocalWorkspaceHandler", (_Handler,), {"store": self.store})
+        attributes = {
+            "store": self.store,
+            "token": self.token,
+            "latency_seconds": self.latency_ms / 1000,
+        }
+        handler = type("LocalWorkspaceHandler", (_Handler,), attributes)
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)  # quick stop()
+        threading.Thread(target=serve, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         return self.url
 
@@ -163,3 +228,13 @@ class LocalWorkspace:
         if not log.is_file():
             return []
         return [json.loads(line) for line in log.read_text().splitlines() if line]
+
+
+def _setting(env: str, given: int | None) -> int:
+    """`given`, else the environment variable `env`, else 0."""
+    if given is not None:
+        return given
+    raw = os.environ.get(env, "").strip()
+    if raw and not raw.isdigit():
+        raise ValueError(f"{env}={raw!r}: expected a whole number")
+    return int(raw or 0)
