@@ -10,6 +10,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
+from tools.lakeflow import sdk_client
 from tools.lakeflow.errors import LakeflowError
 
 # Command-line parameters of the remote tasks (`doit run:example --full-refresh`).
@@ -49,6 +50,12 @@ def action(
         except (LakeflowError, FileNotFoundError) as error:
             print(f"error: {error}", file=sys.stderr)
             return TaskFailed(str(error))
+        except Exception as error:
+            remote = sdk_client.explain(error)  # the workspace failed: one line, not a traceback
+            if remote is None:
+                raise
+            print(f"error: {remote}", file=sys.stderr)
+            return TaskFailed(str(remote))
         return None
 
     keyword = inspect.Parameter.KEYWORD_ONLY

@@ -14,7 +14,7 @@ import yaml
 
 from libs.runtime_names import DATA_SOURCE_OPTIONS
 from libs.spec_parser import SpecError, allowed_check, parse_pipeline_spec
-from tools.lakeflow import project
+from tools.lakeflow import project, uc_names
 from tools.lakeflow.errors import LakeflowError
 
 PARAMETER_FIELDS = {"name", "type", "required", "description", "secret", "default"}
@@ -148,6 +148,7 @@ def load_pipeline_spec(name: str, root: Path = project.REPO_ROOT) -> PipelineSet
         raise LakeflowError(
             str(error).split(": ", 1)[1], file=where, field=error.field_path
         ) from None
+    uc_names.check_pipeline_spec(parsed, catalog, schema, file=where)
     scd_types = {
         t.destination_table or t.source_table: t.scd_type or "SCD_TYPE_1" for t in parsed.objects
     }

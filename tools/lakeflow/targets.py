@@ -13,15 +13,12 @@ from pathlib import Path
 
 import yaml
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.core import Config
 
-from tools.lakeflow import project
+from tools.lakeflow import project, sdk_client, uc_names
 from tools.lakeflow.errors import LakeflowError
 
 TARGETS_FILE = "targets.yaml"
 TARGET_FIELDS = {"kind", "profile", "host", "catalog", "schema", "workspace_root"}
-# Without this the SDK keeps retrying an unreachable host for five minutes.
-RETRY_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,7 @@ def load_targets(root: Path = project.REPO_ROOT) -> tuple[dict[str, Target], str
                 field=f"targets.{name}",
             )
         targets[name] = Target(name=name, **{**raw, "kind": kind})
+        uc_names.check_target(targets[name], file=TARGETS_FILE)
     return targets, data.get("default", "local")
 
 
@@ -91,9 +89,5 @@ def _local_workspace(state_dir: str) -> tuple[str, str]:
 def workspace_client(target: Target, root: Path = project.REPO_ROOT) -> WorkspaceClient:
     if target.kind == "local":
         url, token = _local_workspace(str(project.lakeflow_dir(root) / "local"))
-        config = Config(host=url, token=token, retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
-    elif target.profile:
-        config = Config(profile=target.profile, retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
-    else:
-        config = Config(host=target.host, retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
-    return WorkspaceClient(config=config)
+        return sdk_client.connect(target.name, host=url, token=token)
+    return sdk_client.connect(target.name, host=target.host, profile=target.profile)
