@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -25,12 +26,12 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.clock import Clock
 from databricks.sdk.core import Config
 from databricks.sdk.errors import (
-    DatabricksError,
     PermissionDenied,
     ResourceConflict,
     TooManyRequests,
     Unauthenticated,
 )
+from databricks.sdk.errors.base import DatabricksError
 
 from tools.lakeflow.errors import LakeflowError
 
@@ -65,7 +66,7 @@ def connect(
         )
     except ValueError as error:
         if probe.unreachable is not None:  # no use blaming the credentials
-            raise explain(probe.unreachable) from None
+            raise _explained(probe.unreachable) from None
         field = f"targets.{target}.{'profile' if profile else 'host'}"
         message = str(error).splitlines()[0]
         hint = "run `databricks auth login` or check ~/.databrickscfg" if profile else None
@@ -74,7 +75,7 @@ def connect(
         logger.removeFilter(probe)
     _connected.update(host=config.host)
     if probe.unreachable is not None:
-        raise explain(probe.unreachable) from None
+        raise _explained(probe.unreachable) from None
     return WorkspaceClient(config=config)
 
 
@@ -149,7 +150,7 @@ class _HostProbe(logging.Filter):
     that fails. A transport failure there means the host is unreachable: keep the error (the
     filter runs inside the SDK's except block) so `connect` fails now, in one line."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.unreachable: BaseException | None = None
 
@@ -162,7 +163,7 @@ class _HostProbe(logging.Filter):
         return False  # the failure is reported by connect, or the fallback is fine
 
 
-def _chain(error: BaseException):
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
     seen = 0
     while error is not None and seen < 8:
         yield error
@@ -193,7 +194,11 @@ def _to_workspace(error: requests.RequestException) -> bool:
     request = getattr(error, "request", None)
     if request is None or not request.url or "://" not in _connected.get("host", ""):
         return True  # nothing to tell it apart: the engine's requests go to the workspace
-    return urlsplit(request.url).netloc == urlsplit(_connected["host"]).netloc
+    return urlsplit(str(request.url)).netloc == urlsplit(_connected["host"]).netloc
+
+
+def _explained(error: BaseException) -> LakeflowError:
+    return explain(error) or LakeflowError(str(error))
 
 
 def explain(error: BaseException) -> LakeflowError | None:

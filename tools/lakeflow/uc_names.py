@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tools.lakeflow.errors import LakeflowError
+
+if TYPE_CHECKING:
+    from libs.spec_parser import PipelineSpec
+    from tools.lakeflow.targets import Target
 
 MAX_LENGTH = 255
 FORBIDDEN = re.compile(r"[. /\x00-\x1f\x7f]")
@@ -38,7 +43,9 @@ def check(name: str, what: str, *, file: str | Path, field: str) -> None:
     )
 
 
-def check_pipeline_spec(spec, catalog: str, schema: str | None, *, file: str | Path) -> None:
+def check_pipeline_spec(
+    spec: PipelineSpec, catalog: str, schema: str | None, *, file: str | Path
+) -> None:
     """The names a pipeline_spec.yaml gives: its connection, destination and every table's."""
     check(spec.connection_name, "connection", file=file, field="connection_name")
     for kind, value in (("catalog", catalog), ("schema", schema)):
@@ -56,7 +63,7 @@ def check_pipeline_spec(spec, catalog: str, schema: str | None, *, file: str | P
             check(table.source_table, "table", file=file, field=f"{where}.source_table")
 
 
-def check_target(target, *, file: str | Path) -> None:
+def check_target(target: Target, *, file: str | Path) -> None:
     """A target's catalog, and its schema pattern with its placeholders filled."""
     check(target.catalog, "catalog", file=file, field=f"targets.{target.name}.catalog")
     schema = re.sub(r"\{\w+\}", "x", target.schema)
