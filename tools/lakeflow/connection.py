@@ -14,10 +14,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from databricks.sdk.errors import NotFound
-
 from tools.lakeflow import core, project
-from tools.lakeflow.core import Change, Resource, deploy
+from tools.lakeflow.core import CONNECTIONS_API, Change
 from tools.lakeflow.errors import LakeflowError
 
 if TYPE_CHECKING:
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
     from tools.lakeflow.specs import ConnectorSpec
 
 CONNECTION_TYPE = "GENERIC_LAKEFLOW_CONNECT"
-CONNECTIONS_API = "/api/2.1/unity-catalog/connections"
+__all__ = ["CONNECTIONS_API"]  # auth reads the connection at the same address
 
 
 def config_file(name: str, root: Path) -> Path:
@@ -93,8 +91,11 @@ def masked(options: dict[str, str], secret_names: set[str]) -> str:
 def connection_exists(ctx: DeployContext, prefetch: bool = False) -> bool:
     """One read of the live connection (started early by a deploy with `prefetch`)."""
     client, name = ctx.client, ctx.connection_name
-    read = core.exists(lambda: client.api_client.do("GET", f"{CONNECTIONS_API}/{name}"))
-    return bool(ctx.session.read_once(("connection", name), read, prefetch))
+    return bool(
+        ctx.session.read_once(
+            ("connection", name), lambda: core.read_connection(client, name) is not None, prefetch
+        )
+    )
 
 
 def connection_action(ctx: DeployContext) -> str:
@@ -114,43 +115,32 @@ def plan_connection(ctx: DeployContext) -> list[Change]:
 
 def apply_connection(ctx: DeployContext, changes: list[Change]) -> None:
     for change in changes:
-        if change.action == "create":
-            ctx.client.api_client.do(
-                "POST",
-                CONNECTIONS_API,
-                body={
-                    "name": ctx.connection_name,
-                    "connection_type": CONNECTION_TYPE,
-                    "options": ctx.options,
-                    "comment": f"Lakeflow community connector {ctx.name}",
-                },
-            )
-        elif change.action == "update":
-            ctx.client.api_client.do(
-                "PATCH", f"{CONNECTIONS_API}/{ctx.connection_name}", body={"options": ctx.options}
-            )
-        if change.writes:
-            ctx.source_state["connection"] = {
-                "name": ctx.connection_name,
-                "options_hash": options_hash(ctx.options, ctx.state.salt),
-            }
-            ctx.state.save()
-            shown = masked(ctx.options, ctx.secret_names)
-            print(f"connection {ctx.connection_name}: {change.action}d ({shown})")
-        else:
+        if not change.writes:
             print(f"connection {ctx.connection_name}: unchanged")
+            continue
+        body: dict[str, object] = {"options": ctx.options}
+        if change.action == "create":
+            body.update(
+                connection_type=CONNECTION_TYPE, comment=f"Lakeflow community connector {ctx.name}"
+            )
+        core.write_connection(ctx.client, change.action, ctx.connection_name, body)
+        ctx.source_state["connection"] = {
+            "name": ctx.connection_name,
+            "options_hash": options_hash(ctx.options, ctx.state.salt),
+        }
+        ctx.state.save()
+        shown = masked(ctx.options, ctx.secret_names)
+        print(f"connection {ctx.connection_name}: {change.action}d ({shown})")
 
 
-CONNECTION: Resource[DeployContext] = Resource("connection", plan_connection, apply_connection)
+CONNECTION: core.Resource[DeployContext] = core.Resource(
+    "connection", plan_connection, apply_connection
+)
 
 
 def deploy_connection(ctx: DeployContext) -> str:
-    return deploy(ctx, CONNECTION)[0].action
+    return core.deploy(ctx, CONNECTION)[0].action
 
 
 def delete_connection(ctx: DeployContext) -> bool:
-    try:
-        ctx.client.api_client.do("DELETE", f"{CONNECTIONS_API}/{ctx.connection_name}")
-    except NotFound:
-        return False
-    return True
+    return core.delete_connection(ctx.client, ctx.connection_name)

@@ -39,6 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 from databricks.sdk.errors.platform import InvalidParameterValue
+from databricks.sdk.service.catalog import VolumeType
 from databricks.sdk.service.workspace import ImportFormat, Language, ObjectInfo, ObjectType
 
 from tools.lakeflow import project
@@ -250,7 +251,68 @@ def overlay_change(live: Json | None, desired: Json) -> tuple[str, Json]:
     return ("unchanged" if merged == live else "update"), merged
 
 
+# -- catalog: schemas, volumes, connections ------------------------------------------------------
+CONNECTIONS_API = "/api/2.1/unity-catalog/connections"
+
+
+def schema_exists(client: WorkspaceClient, full_name: str) -> bool:
+    """One read of `catalog.schema`."""
+    return exists(lambda: client.schemas.get(full_name))()
+
+
+def create_schema(client: WorkspaceClient, full_name: str, comment: str | None = None) -> None:
+    catalog, name = full_name.split(".", 1)
+    client.schemas.create(name=name, catalog_name=catalog, comment=comment)
+
+
+def delete_schema(client: WorkspaceClient, full_name: str) -> bool:
+    try:
+        client.schemas.delete(full_name)
+    except NotFound:
+        return False
+    return True
+
+
+def volume_exists(client: WorkspaceClient, full_name: str) -> bool:
+    """One read of `catalog.schema.volume`."""
+    return exists(lambda: client.volumes.read(full_name))()
+
+
+def create_volume(client: WorkspaceClient, full_name: str) -> None:
+    catalog, schema, name = full_name.split(".", 2)
+    client.volumes.create(catalog, schema, name, VolumeType.MANAGED)
+
+
+def read_connection(client: WorkspaceClient, name: str) -> Json | None:
+    try:
+        found: Json = client.api_client.do("GET", f"{CONNECTIONS_API}/{name}")
+    except NotFound:
+        return None
+    return found
+
+
+def write_connection(client: WorkspaceClient, action: str, name: str, body: Json) -> None:
+    """create (body: the whole connection) or update (body: the fields to change)."""
+    if action == "create":
+        client.api_client.do("POST", CONNECTIONS_API, body={"name": name, **body})
+    elif action == "update":
+        client.api_client.do("PATCH", f"{CONNECTIONS_API}/{name}", body=body)
+
+
+def delete_connection(client: WorkspaceClient, name: str) -> bool:
+    try:
+        client.api_client.do("DELETE", f"{CONNECTIONS_API}/{name}")
+    except NotFound:
+        return False
+    return True
+
+
 # -- workspace files ----------------------------------------------------------------------------
+def make_folder(client: WorkspaceClient, path: str) -> None:
+    """A workspace folder and its parents (nothing happens when it exists)."""
+    client.workspace.mkdirs(path)
+
+
 @dataclass
 class Listing:
     files: dict[str, int] = field(default_factory=dict)  # rel → modified_at

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from databricks.sdk.errors import NotFound
-
 from tools.lakeflow import connection, core, pipeline_deploy
 from tools.lakeflow.context import DeployContext
 from tools.lakeflow.errors import LakeflowError
@@ -27,11 +25,7 @@ def destroy_source(ctx: DeployContext, confirmed: bool) -> None:
             core.delete_path(ctx.client, f"{ctx.remote_root}/{rel}")
         print(f"deleted {len(record.get('files', {}))} files under {ctx.remote_root}")
         schema = record.get("schema", {})
-        if schema.get("created"):
-            try:
-                ctx.client.schemas.delete(schema["full_name"])
-                print(f"deleted schema {schema['full_name']}")
-            except NotFound:
-                pass
+        if schema.get("created") and core.delete_schema(ctx.client, schema["full_name"]):
+            print(f"deleted schema {schema['full_name']}")
         ctx.state.drop_source(ctx.name)
         ctx.state.save()

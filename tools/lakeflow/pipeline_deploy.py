@@ -18,7 +18,7 @@ from tools.lakeflow.core import Change
 def schema_exists(ctx: DeployContext, prefetch: bool = False) -> bool:
     """One read of the destination schema (started early by a deploy with `prefetch`)."""
     client, full_name = ctx.client, f"{ctx.catalog}.{ctx.schema}"
-    read = core.exists(lambda: client.schemas.get(full_name))
+    read = lambda: core.schema_exists(client, full_name)  # noqa: E731
     return bool(ctx.session.read_once(("schema", full_name), read, prefetch))
 
 
@@ -33,9 +33,7 @@ def plan_schema(ctx: DeployContext) -> list[Change]:
 def apply_schema(ctx: DeployContext, changes: list[Change]) -> None:
     for change in changes:
         if change.action == "create":
-            ctx.client.schemas.create(
-                name=ctx.schema, catalog_name=ctx.catalog, comment=f"Lakeflow connector {ctx.name}"
-            )
+            core.create_schema(ctx.client, change.name, comment=f"Lakeflow connector {ctx.name}")
             ctx.source_state["schema"] = {"full_name": change.name, "created": True}
             ctx.state.save()
         print(f"schema {change.name}: {change.action}{'d' if change.writes else ''}")

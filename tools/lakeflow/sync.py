@@ -61,7 +61,7 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
     for change in changes:
         rel = change.name
         if change.kind == "folder":
-            ctx.client.workspace.mkdirs(rel)
+            core.make_folder(ctx.client, rel)
         elif change.action == "delete":
             core.delete_path(ctx.client, f"{ctx.remote_root}/{rel}")
             files.pop(rel, None)

@@ -25,9 +25,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from databricks.sdk.errors import NotFound
-from databricks.sdk.service.catalog import VolumeType
-
 from tools.lakeflow import core, project
 from tools.lakeflow.core import Change
 from tools.lakeflow.targets import selected_target
@@ -96,33 +93,25 @@ class NotebookContext:
 
 
 # -- schema and volume ---------------------------------------------------------------------------
+def _create_unless(exists: bool) -> str:
+    return "unchanged" if exists else "create"
+
+
 def plan_storage(ctx: NotebookContext) -> list[Change]:
-    preset = ctx.preset
-    schema_name = f"{preset.catalog}.{preset.schema}"
-    volume_name = f"{schema_name}.{preset.volume}"
-    changes = []
-    try:
-        ctx.client.schemas.get(schema_name)
-        changes.append(Change("schema", schema_name, "unchanged"))
-    except NotFound:
-        changes.append(Change("schema", schema_name, "create"))
-    try:
-        ctx.client.volumes.read(volume_name)
-        changes.append(Change("volume", volume_name, "unchanged"))
-    except NotFound:
-        changes.append(Change("volume", volume_name, "create"))
-    return changes
+    schema_name = f"{ctx.preset.catalog}.{ctx.preset.schema}"
+    volume_name = f"{schema_name}.{ctx.preset.volume}"
+    return [
+        Change("schema", schema_name, _create_unless(core.schema_exists(ctx.client, schema_name))),
+        Change("volume", volume_name, _create_unless(core.volume_exists(ctx.client, volume_name))),
+    ]
 
 
 def apply_storage(ctx: NotebookContext, changes: list[Change]) -> None:
-    preset = ctx.preset
     for change in changes:
         if change.kind == "schema" and change.writes:
-            ctx.client.schemas.create(name=preset.schema, catalog_name=preset.catalog)
+            core.create_schema(ctx.client, change.name)
         elif change.kind == "volume" and change.writes:
-            ctx.client.volumes.create(
-                preset.catalog, preset.schema, preset.volume, VolumeType.MANAGED
-            )
+            core.create_volume(ctx.client, change.name)
         ctx.note(change)
 
 
@@ -192,7 +181,7 @@ def apply_notebooks(ctx: NotebookContext, changes: list[Change]) -> None:
         notebooks = _entries(ctx, "notebooks", _recorded_files)
         path = f"{ctx.notebook_root}/{change.name}"
         if change.kind == "folder":
-            ctx.client.workspace.mkdirs(change.name)
+            core.make_folder(ctx.client, change.name)
         elif change.action == "delete":
             core.delete_path(ctx.client, path)
             notebooks.pop(change.name, None)
