@@ -9,6 +9,7 @@ import time
 
 from libs import runtime_names
 from tools.local_workspace.api import ApiError, exists, invalid, next_id, not_found, now_ms, require
+from tools.local_workspace.ingestion import validate_ingestion
 from tools.local_workspace.scim import LOCAL_USER
 from tools.local_workspace.workspace_files import parent
 
@@ -21,7 +22,7 @@ RUNNING_SECONDS = 0.6
 PIPELINE_SPEC_KEYS = (
     "name", "catalog", "schema", "target", "serverless", "development", "continuous", "channel",
     "photon", "edition", "configuration", "libraries", "clusters", "root_path", "environment",
-    "notifications", "tags", "budget_policy_id", "allow_duplicate_names",
+    "notifications", "tags", "budget_policy_id", "allow_duplicate_names", "ingestion_definition",
 )  # fmt: skip
 
 
@@ -120,7 +121,11 @@ def _advance(state, store, pipeline_id: str, update: dict) -> dict:
         update["state"] = "RUNNING"
         _event(state, pipeline_id, update["update_id"], "INFO", "Update is RUNNING.")
     if elapsed >= QUEUED_SECONDS + RUNNING_SECONDS and update["state"] == "RUNNING":
-        problems = _validate_libraries(state, store, state["pipelines"][pipeline_id]["spec"])
+        spec = state["pipelines"][pipeline_id]["spec"]
+        if "ingestion_definition" in spec:  # managed ingestion: a wheel, no libraries
+            problems = validate_ingestion(state, store, spec)
+        else:
+            problems = _validate_libraries(state, store, spec)
         for problem in problems:
             _event(state, pipeline_id, update["update_id"], "ERROR", problem, "flow_progress")
         update["state"] = "FAILED" if problems else "COMPLETED"
