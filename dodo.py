@@ -16,9 +16,13 @@ from tools.lakeflow import (
     wheel,
 )
 from tools.lakeflow.doit_support import (
+    FAIL_ON_ACTIVE_RUNS,
+    FORCE_LOCK,
     FULL_REFRESH,
     FULL_REFRESH_TABLES,
+    JSON_FILE,
     NAME,
+    PLAN,
     REFRESH,
     YES,
     action,
@@ -127,10 +131,16 @@ def task_spark_stop():
 
 
 def task_deploy():
-    """Merge, stage, check in Spark, sync, connection, schema, pipeline: only what changed."""
+    """Build, check in Spark, then deploy in the source's mode (files or managed): only what
+    changed, under the workspace deploy lock. `doit deploy` deploys every source."""
     for name in SOURCES:
         # Without pyspark, check:<s> prints a one-line notice instead of checking.
-        yield {"name": name, "actions": None, "task_dep": [f"check:{name}", f"pipeline:{name}"]}
+        yield remote_task(
+            name,
+            deploy.deploy_source,
+            [f"check:{name}", f"stage:{name}", f"wheel:{name}"],
+            params=[PLAN, FORCE_LOCK, FAIL_ON_ACTIVE_RUNS],
+        )
 
 
 def task_run_pipeline():
@@ -155,7 +165,7 @@ def task_status():
 def task_plan():
     """Dry run: one line per file or resource a deploy would create, update or delete."""
     for name in SOURCES:
-        yield remote_task(name, deploy.show_plan, [f"stage:{name}"])
+        yield remote_task(name, deploy.show_plan, [f"stage:{name}"], params=[JSON_FILE])
 
 
 def task_auth():

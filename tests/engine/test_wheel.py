@@ -134,3 +134,27 @@ def test_doit_builds_the_wheel_once_and_again_only_after_an_edit(tmp_path):
     with zipfile.ZipFile(built) as archive:
         metadata = archive.read("lakeflow_connector_example-0.1.0.dist-info/METADATA").decode()
     assert "Requires-Dist: requests>=2.31" in metadata
+
+
+def test_the_local_workspace_install_check_accepts_the_wheel_and_names_what_breaks_one(repo):
+    from tools.local_workspace.ingestion import check_wheel
+
+    wheel.build_wheel("example", repo)
+    built = wheel.wheel_path("example", repo)
+    path = f"/Volumes/main/s/v/example/{built.name}"
+    assert check_wheel(path, built.read_bytes()) == []
+    assert check_wheel(path, b"not a zip") == [f"{path}: not a zip archive"]
+
+    broken = built.with_name("broken.zip")
+    with zipfile.ZipFile(built) as source, zipfile.ZipFile(broken, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.endswith("__init__.py"):
+                data = data.replace(b"def register_lakeflow_source", b"def something_else")
+            target.writestr(name, data)
+    problems = check_wheel(path, broken.read_bytes())
+    assert "lakeflow_connector_example/__init__.py: hash does not match RECORD" in problems
+    assert (
+        f"{path}: lakeflow_connector_example/__init__.py does not define register_lakeflow_source(spark)"
+        in problems
+    )

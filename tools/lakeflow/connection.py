@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.lakeflow import core, project
 from tools.lakeflow.core import CONNECTIONS_API, Change
@@ -88,42 +88,56 @@ def masked(options: dict[str, str], secret_names: set[str]) -> str:
     )
 
 
-def connection_exists(ctx: DeployContext, prefetch: bool = False) -> bool:
-    """One read of the live connection (started early by a deploy with `prefetch`)."""
+def live_connection(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] | None:
+    """One read of the live connection, None when it is missing (started early by a deploy with
+    `prefetch`)."""
     client, name = ctx.client, ctx.connection_name
-    return bool(
-        ctx.session.read_once(
-            ("connection", name), lambda: core.read_connection(client, name) is not None, prefetch
-        )
-    )
+    read = lambda: core.read_connection(client, name)  # noqa: E731
+    found = ctx.session.read_once(("connection", name), read, prefetch)
+    return found if isinstance(found, dict) else None
 
 
-def connection_action(ctx: DeployContext) -> str:
-    """create, update or unchanged: one read of the live connection."""
-    if not connection_exists(ctx):
-        return "create"
-    recorded = ctx.source_state.get("connection", {})
-    wanted = options_hash(ctx.options, ctx.state.salt)
-    if recorded.get("name") == ctx.connection_name and recorded.get("options_hash") == wanted:
-        return "unchanged"
-    return "update"
+def connection_type(ctx: DeployContext) -> str:
+    """GENERIC_LAKEFLOW_CONNECT in files mode, COMMUNITY in managed mode."""
+    from tools.lakeflow import managed
+
+    return managed.COMMUNITY if managed.is_managed(ctx) else CONNECTION_TYPE
 
 
 def plan_connection(ctx: DeployContext) -> list[Change]:
-    return [Change("connection", ctx.connection_name, connection_action(ctx))]
+    """create, update or unchanged: one read of the live connection. A connection's type cannot
+    be changed in place, so a mode switch replaces it (delete, then create)."""
+    wanted_type = connection_type(ctx)
+    live = live_connection(ctx)
+    if live is None:
+        return [Change("connection", ctx.connection_name, "create", desired=wanted_type)]
+    live_type = live.get("connection_type")
+    if live_type != wanted_type:
+        reason = f"type {live_type} → {wanted_type}: replaced"
+        return [Change("connection", ctx.connection_name, "update", reason, wanted_type, live_type)]
+    recorded = ctx.source_state.get("connection", {})
+    wanted = options_hash(ctx.options, ctx.state.salt)
+    same = recorded.get("name") == ctx.connection_name and recorded.get("options_hash") == wanted
+    action = "unchanged" if same else "update"
+    return [Change("connection", ctx.connection_name, action, "", wanted_type, live_type)]
 
 
 def apply_connection(ctx: DeployContext, changes: list[Change]) -> None:
     for change in changes:
+        replace = change.action == "update" and change.live != change.desired
         if not change.writes:
             print(f"connection {ctx.connection_name}: unchanged")
             continue
         body: dict[str, object] = {"options": ctx.options}
-        if change.action == "create":
+        if replace:  # a connection's type cannot change in place
+            core.delete_connection(ctx.client, ctx.connection_name)
+        if change.action == "create" or replace:
             body.update(
-                connection_type=CONNECTION_TYPE, comment=f"Lakeflow community connector {ctx.name}"
+                connection_type=change.desired,
+                comment=f"Lakeflow community connector {ctx.name}",
             )
-        core.write_connection(ctx.client, change.action, ctx.connection_name, body)
+        action = "create" if replace else change.action
+        core.write_connection(ctx.client, action, ctx.connection_name, body)
         ctx.source_state["connection"] = {
             "name": ctx.connection_name,
             "options_hash": options_hash(ctx.options, ctx.state.salt),

@@ -28,7 +28,7 @@ def _prefetch_checks(ctx: DeployContext) -> None:
     there (each read once)."""
     from tools.lakeflow import connection, pipeline_deploy
 
-    connection.connection_exists(ctx, prefetch=True)
+    connection.live_connection(ctx, prefetch=True)
     pipeline_deploy.schema_exists(ctx, prefetch=True)
     pipeline_deploy.live_pipeline(ctx, prefetch=True)
 
@@ -71,12 +71,20 @@ def show_status(name: str) -> None:
     run.show_status(_context(name))
 
 
-def show_plan(name: str) -> None:
+def show_plan(name: str, json_file: str = "") -> None:
     from tools.lakeflow import plan
 
     ctx = _context(name)
     _prefetch_checks(ctx)
-    plan.plan_deploy(ctx)
+    plan.plan_deploy(ctx, json_file=json_file)
+
+
+def deploy_source(name: str, **options: Any) -> None:
+    from tools.lakeflow import apply
+
+    ctx = _context(name)
+    _prefetch_checks(ctx)
+    apply.deploy_source(ctx, **options)
 
 
 def authorize_source(name: str) -> None:

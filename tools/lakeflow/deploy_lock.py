@@ -64,12 +64,19 @@ def read_holder(client, folder: str) -> dict | None:
 
 
 def _write(client, folder: str, holder: dict, overwrite: bool) -> None:
-    client.workspace.import_(
-        lock_path(folder),
-        content=base64.b64encode(json.dumps(holder, sort_keys=True).encode()).decode(),
-        format=ImportFormat.AUTO,
-        overwrite=overwrite,
-    )
+    def put() -> None:
+        client.workspace.import_(
+            lock_path(folder),
+            content=base64.b64encode(json.dumps(holder, sort_keys=True).encode()).decode(),
+            format=ImportFormat.AUTO,
+            overwrite=overwrite,
+        )
+
+    try:
+        put()
+    except NotFound:  # the folder is not there yet (first deploy): one mkdirs, only then
+        client.workspace.mkdirs(folder)
+        put()
 
 
 def acquire(
@@ -83,7 +90,8 @@ def acquire(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict:
-    """Take the lock on `folder` (created if missing); returns what was written, token included."""
+    """Take the lock on `folder` (created if missing); returns what was written, token included.
+    Two writes per deploy that writes anything: this import and release's delete."""
     holder = {
         "owner": owner,
         "host": socket.gethostname(),
@@ -91,7 +99,6 @@ def acquire(
         "acquired_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "token": secrets.token_hex(16),
     }
-    client.workspace.mkdirs(folder)
     if force:
         previous = read_holder(client, folder)
         _write(client, folder, holder, overwrite=True)

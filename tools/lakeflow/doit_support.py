@@ -29,6 +29,16 @@ FULL_REFRESH_TABLES: Param = {
     "type": str,
     "default": "",
 }
+# `doit plan:<s> --json FILE`, `doit deploy:<s> --plan FILE --force-lock --fail-on-active-runs`.
+JSON_FILE: Param = {"name": "json_file", "long": "json", "type": str, "default": ""}
+PLAN: Param = {"name": "plan", "long": "plan", "type": str, "default": ""}
+FORCE_LOCK: Param = {"name": "force_lock", "long": "force-lock", "type": bool, "default": False}
+FAIL_ON_ACTIVE_RUNS: Param = {
+    "name": "fail_on_active_runs",
+    "long": "fail-on-active-runs",
+    "type": bool,
+    "default": False,
+}
 YES: Param = {"name": "yes", "long": "yes", "type": bool, "default": False}
 NAME: Param = {"name": "name", "long": "name", "type": str, "default": ""}
 

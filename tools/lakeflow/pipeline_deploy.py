@@ -75,8 +75,11 @@ def live_pipeline(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] 
 
 
 def plan_pipeline(ctx: DeployContext) -> list[Change]:
+    from tools.lakeflow import managed
+
     live = live_pipeline(ctx)
-    action, spec = core.pipeline_change(live, desired_spec(ctx))
+    desired = managed.pipeline_spec(ctx) if managed.is_managed(ctx) else desired_spec(ctx)
+    action, spec = managed.pipeline_change(ctx, live, desired)
     return [Change("pipeline", ctx.pipeline_name, action, desired=spec, live=live)]
 
 

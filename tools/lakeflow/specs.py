@@ -25,7 +25,9 @@ PIPELINE_SETTINGS = {
     "channel": str,
     "configuration": dict,
 }
-PIPELINE_SPEC_FIELDS = {"connection_name", "destination", "pipeline", "objects"}
+PIPELINE_SPEC_FIELDS = {"mode", "connection_name", "destination", "pipeline", "objects"}
+# How a source is deployed (tools.lakeflow.managed); unset: the target's default, else files.
+DEPLOY_MODES = ("files", "managed")
 
 
 @dataclass
@@ -57,6 +59,7 @@ class PipelineSettings:
     settings: dict[str, Any] = field(default_factory=dict)
     objects: list[dict[str, Any]] = field(default_factory=list)
     scd_types: dict[str, str] = field(default_factory=dict)  # destination → scd_type
+    mode: str | None = None  # files | managed; None: the target decides
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -112,6 +115,8 @@ def load_pipeline_spec(name: str, root: Path = project.REPO_ROOT) -> PipelineSet
     unknown = sorted(set(data) - PIPELINE_SPEC_FIELDS)
     if unknown:
         raise LakeflowError("unknown field", file=where, field=unknown[0])
+    if data.get("mode") is not None and data["mode"] not in DEPLOY_MODES:
+        raise LakeflowError(f"expected one of {', '.join(DEPLOY_MODES)}", file=where, field="mode")
 
     destination = data.get("destination") or {}
     if not isinstance(destination, dict):
@@ -159,4 +164,5 @@ def load_pipeline_spec(name: str, root: Path = project.REPO_ROOT) -> PipelineSet
         settings=settings,
         objects=raw_spec["objects"],
         scd_types=scd_types,
+        mode=data.get("mode"),
     )

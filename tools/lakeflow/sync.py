@@ -42,7 +42,10 @@ def _recorded(ctx: DeployContext, live_files: dict[str, int]) -> dict[str, dict[
 
 def plan_files(ctx: DeployContext) -> list[Change]:
     """One change per staged or recorded file, preceded by the folders an upload needs."""
-    staged = stage.staged_files(ctx.name, ctx.root)
+    from tools.lakeflow import managed
+
+    # Managed mode stages no files: those files mode left are deleted (a mode switch).
+    staged = {} if managed.is_managed(ctx) else stage.staged_files(ctx.name, ctx.root)
     listing = core.list_folder(ctx.client, ctx.remote_root)
     desired = {rel: sha256(path) for rel, path in staged.items()}
     changes = core.diff_files("file", desired, _recorded(ctx, listing.files), listing.files)
@@ -54,7 +57,8 @@ def plan_files(ctx: DeployContext) -> list[Change]:
 
 
 def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
-    staged = stage.staged_files(ctx.name, ctx.root)
+    uploads = any(c.kind == "file" and c.action in ("create", "update") for c in changes)
+    staged = stage.staged_files(ctx.name, ctx.root) if uploads else {}
     files = ctx.source_state.setdefault("files", {})
     for gone in set(files) - {c.name for c in changes if c.kind == "file"}:
         files.pop(gone)  # neither staged nor in the workspace any more: nothing to track
@@ -83,6 +87,8 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
             if entry.get("modified_at") is None and rel in live_files:
                 entry["modified_at"] = live_files[rel]
     counts = core.count(c for c in changes if c.kind == "file")
+    if not any(counts.values()):
+        return  # nothing staged nor deployed (managed mode): nothing to report
     print(
         f"sync {ctx.name} → {ctx.remote_root}: {counts['create'] + counts['update']} uploaded, "
         f"{counts['delete']} deleted, {counts['unchanged']} unchanged"

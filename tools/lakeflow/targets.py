@@ -18,7 +18,9 @@ from tools.lakeflow import project, sdk_client, uc_names
 from tools.lakeflow.errors import LakeflowError
 
 TARGETS_FILE = "targets.yaml"
-TARGET_FIELDS = {"kind", "profile", "host", "catalog", "schema", "workspace_root"}
+TARGET_FIELDS = {
+    "kind", "profile", "host", "catalog", "schema", "workspace_root", "mode", "volume",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Target:
     workspace_root: str = "/Workspace/Users/{user_name}"
     profile: str | None = None
     host: str | None = None
+    mode: str | None = None  # the deploy mode of sources that set none (files | managed)
+    volume: str | None = None  # managed mode: the UC volume wheels go to (in each schema)
 
 
 def load_targets(root: Path = project.REPO_ROOT) -> tuple[dict[str, Target], str]:
@@ -48,6 +52,10 @@ def load_targets(root: Path = project.REPO_ROOT) -> tuple[dict[str, Target], str
         if kind not in ("local", "databricks"):
             raise LakeflowError(
                 "expected local or databricks", file=TARGETS_FILE, field=f"targets.{name}.kind"
+            )
+        if raw.get("mode") not in (None, "files", "managed"):
+            raise LakeflowError(
+                "expected files or managed", file=TARGETS_FILE, field=f"targets.{name}.mode"
             )
         if kind == "databricks" and not (raw.get("profile") or raw.get("host")):
             raise LakeflowError(

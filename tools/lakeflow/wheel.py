@@ -181,7 +181,6 @@ def build_wheel(name: str, root: Path = project.REPO_ROOT) -> bool:
     wanted = inputs_hash(name, root)
     target, stamp = wheel_path(name, root), stamp_path(name, root)
     if target.is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
-        print(f"wheel {target.name}: unchanged")
         return False
     out = wheel_dir(name, root)
     tree = out / "tree"
