@@ -47,7 +47,7 @@ def ws(box):
 
 
 def client(ws) -> WorkspaceClient:
-    return WorkspaceClient(config=Config(host=ws.url, token="t", retry_timeout_seconds=20))
+    return WorkspaceClient(config=Config(host=ws.url, token=ws.token, retry_timeout_seconds=20))
 
 
 def state(box) -> dict:
