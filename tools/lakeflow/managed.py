@@ -141,25 +141,19 @@ def ingestion_objects(ctx: DeployContext) -> list[dict[str, Any]]:
 
 
 def pipeline_spec(ctx: DeployContext) -> dict[str, Any]:
-    """The settings managed mode manages; everything else in the live spec is left alone."""
-    settings = ctx.pipeline.settings
-    spec = {
-        "name": ctx.pipeline_name,
-        "catalog": ctx.catalog,
-        "schema": ctx.schema,
-        "serverless": True,  # environment.dependencies is a serverless setting
-        "development": settings.get("development", True),
-        "continuous": settings.get("continuous", False),
-        "configuration": {**(settings.get("configuration") or {}), REGISTER_FLAG: "true"},
-        "ingestion_definition": {
-            "source_type": COMMUNITY,
-            "connection_name": ctx.connection_name,
-            "objects": ingestion_objects(ctx),
-        },
-        "environment": {"dependencies": [wheel_remote_path(ctx)]},
+    """Files mode's settings (name, catalog, schema, pipeline_spec.yaml's) without its library,
+    plus the ingestion definition, the wheel and the registration flag."""
+    from tools.lakeflow import pipeline_deploy
+
+    spec = {k: v for k, v in pipeline_deploy.desired_spec(ctx).items() if k != "libraries"}
+    spec["configuration"] = {**spec["configuration"], REGISTER_FLAG: "true"}
+    spec["serverless"] = True  # environment.dependencies is a serverless setting
+    spec["ingestion_definition"] = {
+        "source_type": COMMUNITY,
+        "connection_name": ctx.connection_name,
+        "objects": ingestion_objects(ctx),
     }
-    if settings.get("channel"):
-        spec["channel"] = settings["channel"]
+    spec["environment"] = {"dependencies": [wheel_remote_path(ctx)]}
     return spec
 
 

@@ -135,17 +135,11 @@ def check_unchanged(saved: dict[str, Any], current: dict[str, Any], path: str) -
                 file=path,
                 field=key,
             )
-    inputs = _moved(saved["inputs"]["items"], current["inputs"]["items"])
-    if inputs:
-        raise LakeflowError(
-            f"inputs changed since the plan was made: {', '.join(inputs)}; make a new plan",
-            file=path,
-            field="inputs",
-        )
-    remote = _moved(saved["remote"]["items"], current["remote"]["items"])
-    if remote:
-        raise LakeflowError(
-            f"remote state changed since the plan was made: {', '.join(remote)}; make a new plan",
-            file=path,
-            field="remote",
-        )
+    for part, what in (("inputs", "inputs"), ("remote", "remote state")):
+        moved = _moved(saved[part]["items"], current[part]["items"])
+        if moved:
+            raise LakeflowError(
+                f"{what} changed since the plan was made: {', '.join(moved)}; make a new plan",
+                file=path,
+                field=part,
+            )
