@@ -63,6 +63,24 @@ def test_saving_keeps_the_record_objects_handed_out(repo):
     assert on_disk(repo)["sources"]["b"] == {"x": 1}
 
 
+def test_dicts_inside_a_record_stay_live_across_saves(repo):
+    """A holder of `record["jobs"]` keeps writing into the saved record, however many saves pass."""
+    state = DeployState("local", repo.root)
+    jobs = state.source("nb").setdefault("jobs", {})
+    state.save()
+    state.save()  # nothing changed: the record is refreshed from disk, its dicts must stay the same
+    other = DeployState("local", repo.root)
+    other.source("nb")["pipelines"] = {"p": "1"}
+    other.save()
+    state.reload()  # another process changed this record: refreshed in place, at every depth
+    jobs["nightly"] = {"job_id": "7"}
+    state.save()
+    assert on_disk(repo)["sources"]["nb"] == {
+        "jobs": {"nightly": {"job_id": "7"}},
+        "pipelines": {"p": "1"},
+    }
+
+
 def test_a_source_another_process_changed_is_refreshed_in_place(repo):
     first, second = DeployState("local", repo.root), DeployState("local", repo.root)
     first.source("a")["v"] = 1

@@ -183,7 +183,22 @@ def merge_entries(
         if other is _MISSING:
             mine.pop(key, None)
         elif isinstance(ours, dict) and isinstance(other, dict):
-            ours.clear()  # in place: whoever holds this record keeps the live one
-            ours.update(copy.deepcopy(other))
+            _become(ours, other)
         else:
             mine[key] = copy.deepcopy(other)
+
+
+def _become(mine: dict[str, Any], other: dict[str, Any]) -> None:
+    """Make `mine` equal to `other` in place, at every depth.
+
+    Whoever holds a record (or a dict inside one, like a source's `jobs`) keeps the live one:
+    replacing nested dicts would leave such a holder writing into a copy that is never saved.
+    """
+    for key in [key for key in mine if key not in other]:
+        del mine[key]
+    for key, value in other.items():
+        current = mine.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            _become(current, value)
+        else:
+            mine[key] = copy.deepcopy(value)
