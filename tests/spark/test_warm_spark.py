@@ -4,11 +4,13 @@ when idle; a server that cannot start leaves the check on today's in-process pat
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
 
-from tools.lakeflow import spark_check, spark_server
+from tools.lakeflow import project, spark_check, spark_server
 
 pytestmark = pytest.mark.spark
 
@@ -18,12 +20,23 @@ def test_one_server_serves_checks_until_it_is_idle(tmp_path):
     assert first is not None, (tmp_path / ".lakeflow/spark/server.log").read_text()[-3000:]
     try:
         assert spark_server.start(root=tmp_path)["pid"] == first["pid"]  # reused, not restarted
-        from pyspark.sql import SparkSession
-
-        session = SparkSession.builder.remote(first["url"]).getOrCreate()
-        report = spark_check.check_source("example", session)
-        assert any(line.startswith("stream orders after change") for line in report)
-        session.stop()
+        # A check through the server, from another process as a deploy's would be (this one
+        # may already hold the classic session of the other Spark tests).
+        client = (
+            "import sys; from pyspark.sql import SparkSession;"
+            "from tools.lakeflow import spark_check;"
+            "session = SparkSession.builder.remote(sys.argv[1]).getOrCreate();"
+            "print('\\n'.join(spark_check.check_source('example', session)))"
+        )
+        checked = subprocess.run(
+            [sys.executable, "-c", client, first["url"]],
+            capture_output=True,
+            text=True,
+            cwd=project.REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(project.REPO_ROOT)},
+            timeout=900,
+        )
+        assert "stream orders after change" in checked.stdout, checked.stderr[-3000:]
 
         activity = tmp_path / ".lakeflow/spark/last-used"
         long_ago = time.time() - spark_server.idle_seconds() - 60
