@@ -10,7 +10,6 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from tools.lakeflow import sdk_client
 from tools.lakeflow.errors import LakeflowError
 
 # Command-line parameters of the remote tasks (`doit run:example --full-refresh`).
@@ -61,6 +60,9 @@ def action(
             print(f"error: {error}", file=sys.stderr)
             return TaskFailed(str(error))
         except Exception as error:
+            # imported here: databricks-sdk takes ~1.5 s to import, which plain `doit` must not pay
+            from tools.lakeflow import sdk_client
+
             remote = sdk_client.explain(error)  # the workspace failed: one line, not a traceback
             if remote is None:
                 raise
