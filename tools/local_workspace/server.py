@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import re
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -66,6 +67,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, code, message = refusal
             return self._send(status, {"error_code": code, "message": message}, url.path)
         fault = self._take_fault(self.command, url.path)
+        self.kill_pid = fault.get("kill_pid") if fault else None
+        if self.kill_pid:
+            fault = None  # served normally, then the client is killed instead of answered
         if fault and fault.get("drop"):
             self.store.log_request(self.command, url.path, 0)
             self.close_connection = True
@@ -138,6 +142,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body, path: str, headers: dict | None = None) -> None:
         self.store.log_request(self.command, path, status)
+        if self.kill_pid:
+            os.kill(self.kill_pid, signal.SIGKILL)
+            self.close_connection = True
+            return
         if isinstance(body, bytes):
             payload, content_type = body, "application/octet-stream"
         elif body is None:
@@ -206,8 +214,12 @@ class LocalWorkspace:
         times: int = 1,
         drop: bool = False,
         after: int = 0,
+        kill_pid: int | None = None,
     ) -> None:
         """Make `times` matching requests fail, after letting `after` of them through.
+
+        With `kill_pid`, a matching request is served, then that process is SIGKILLed instead of
+        answered: a deploy dies right after a write it never learns about.
 
         Faults are kept on disk, so a workspace served by another process (a `doit` run) sees them.
         """
@@ -219,6 +231,7 @@ class LocalWorkspace:
             "retry_after": retry_after,
             "times": times,
             "drop": drop,
+            "kill_pid": kill_pid,
         }
         with self.store.transaction() as state:
             state["faults"].append(fault)
