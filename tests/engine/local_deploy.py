@@ -17,7 +17,7 @@ from pathlib import Path
 from databricks.sdk import WorkspaceClient
 
 from tools.lakeflow import connection as connection_step
-from tools.lakeflow import context, pipeline_deploy, plan, project, stage, sync, targets
+from tools.lakeflow import context, core, pipeline_deploy, plan, project, stage, sync, targets
 from tools.lakeflow.local_workspace import LocalWorkspace
 
 SOURCE = "example"
@@ -51,8 +51,10 @@ def sdk(root: Path) -> WorkspaceClient:
 
 
 def fresh_context(root: Path, name: str = SOURCE):
+    """A context as a new `doit` process makes it: its own session, state read from disk."""
     stage.stage_source(name, root)
-    return context.prepare(name, root)
+    session = core.Session(targets.selected_target(root), root)
+    return context.prepare(name, root, session=session)
 
 
 def run_deploy(root: Path, name: str = SOURCE) -> str:

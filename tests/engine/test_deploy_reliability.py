@@ -23,7 +23,7 @@ from tests.engine.local_deploy import (
     workspace_state,
     writes_during,
 )
-from tools.lakeflow import destroy
+from tools.lakeflow import deploy_lock, destroy
 
 USER_FOLDER = "/Workspace/Users/local.developer@example.com"
 FOLDER = f"{USER_FOLDER}/{SOURCE}"
@@ -109,20 +109,32 @@ def test_connection_options_edited_out_of_band_are_planned_and_restored(root):
     assert plan_lines(run_plan(root))["connection example_connection"] == "unchanged"
 
 
-def test_a_readable_secret_option_is_compared_by_salted_hash(root):
-    ws = served(root)
-    # The local workspace hides secret options, as Databricks does; a workspace that returned
-    # one (an older API, a misconfigured connection) is compared by hash, never by value.
-    with ws.store.transaction() as state:
-        state["connections"]["example_connection"]["options"]["api_key"] = "rotated-by-someone"
-    ctx = fresh_context(root)
-    from tools.lakeflow import connection
-
-    live = {**connection.desired_options(ctx), "api_key": "rotated-by-someone"}
-    assert connection.drifted_options(ctx, live) == ["api_key"]
-    assert connection.drifted_options(ctx, connection.desired_options(ctx)) == []
-    record = json.dumps(state_record(root))
-    assert "rotated-by-someone" not in record and "example-key-not-a-secret" not in record
+def test_a_readable_secret_option_is_compared_by_salted_hash(tmp_path):
+    # Databricks (and the local workspace, for names like api_key) does not return secret
+    # options; one it does return is compared by salted hash, and its value is never shown.
+    root = make_root(tmp_path)
+    edit(
+        root / "sources" / SOURCE / "connector_spec.yaml",
+        "    - name: seed\n",
+        "    - name: passphrase\n      secret: true\n      default: first-passphrase\n"
+        "    - name: seed\n",
+    )
+    served(root)
+    run_deploy(root)
+    client = sdk(root)
+    live = client.api_client.do("GET", f"{CONNECTIONS}/example_connection")["options"]
+    assert live["passphrase"] == "first-passphrase"  # readable here
+    rotated = {**live, "passphrase": "rotated-by-someone"}
+    client.api_client.do("PATCH", f"{CONNECTIONS}/example_connection", body={"options": rotated})
+    out = run_plan(root)
+    assert plan_lines(out)["connection example_connection"] == "update (drift: passphrase)"
+    assert "rotated-by-someone" not in out and "first-passphrase" not in out
+    deployed = run_deploy(root)
+    assert "passphrase=***" in deployed and "first-passphrase" not in deployed
+    live = client.api_client.do("GET", f"{CONNECTIONS}/example_connection")["options"]
+    assert live["passphrase"] == "first-passphrase"
+    state = (root / ".lakeflow" / "state" / "local.json").read_text()
+    assert "first-passphrase" not in state and "rotated-by-someone" not in state
 
 
 def test_owned_pipeline_settings_changed_out_of_band_are_planned_and_restored(root):
@@ -203,5 +215,19 @@ def test_destroy_without_local_state_finds_what_deploy_made_and_removes_its_fold
     assert "removed pipeline local_developer_example" in out
     assert "removed connection example_connection" in out
     assert "removed schema main.local_developer_example" in out
-    assert re.search(r"removed 8 files and 4 folders", out)
+    assert re.search(r"removed 8 files and 4 folders under", out)
     assert f"left {FOLDER}/notes.py (not made by deploy)" in out
+
+
+# -- 2. no lost state: the workspace lock beside the manifest -----------------------------------
+def test_a_second_deploy_of_the_same_source_fails_naming_the_lock_holder(root, monkeypatch):
+    edit(spec_file(root), "development: true", "development: false")  # something to write
+    client = sdk(root)
+    holder = deploy_lock.acquire(client, FOLDER, "alice@example.com")  # another deploy, running
+    monkeypatch.setenv("LAKEFLOW_LOCK_TIMEOUT", "1")
+    with pytest.raises(deploy_lock.DeployLocked, match=r"deploy locked by alice@example\.com on "):
+        run_deploy(root)
+    assert live_pipeline(root)["development"] is True, "the locked deploy wrote anyway"
+    deploy_lock.release(client, FOLDER, holder)
+    assert "updated" in run_deploy(root)
+    assert deploy_lock.read_holder(client, FOLDER) is None, "the deploy left its lock behind"

@@ -77,6 +77,10 @@ def remote_snapshot(ws: LocalWorkspace) -> dict:
         for path, obj in state["workspace"].items()
         if obj["object_type"] != "DIRECTORY"
     }
+    for path, digest in files.items():
+        if path.endswith("/.lakeflow_manifest.json"):  # its modified_at values are times
+            manifest = json.loads(ws.store.blob(digest))
+            files[path] = {rel: entry["sha256"] for rel, entry in manifest.items()}
     pipelines = sorted(
         json.dumps({k: v for k, v in p["spec"].items() if k != "id"}, sort_keys=True)
         for p in state["pipelines"].values()

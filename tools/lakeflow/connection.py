@@ -104,38 +104,78 @@ def connection_type(ctx: DeployContext) -> str:
     return managed.COMMUNITY if managed.is_managed(ctx) else CONNECTION_TYPE
 
 
+def drifted_options(ctx: DeployContext, live_options: dict[str, str]) -> list[str]:
+    """Option names whose live value differs from what deploy sets. Non-secret options compare
+    by value, secret ones by salted hash, and only where the workspace returns them (Databricks
+    does not return secrets). An option missing from the live connection is not counted: a
+    workspace may hide options it deems sensitive, and that is not drift."""
+    salt = ctx.state.salt
+    found = []
+    for key, live in sorted(live_options.items()):
+        wanted = ctx.options.get(key)
+        if wanted is None:
+            found.append(key)  # added out of band
+        elif key in ctx.secret_names:
+            if options_hash({key: live}, salt) != options_hash({key: wanted}, salt):
+                found.append(key)
+        elif live != wanted:
+            found.append(key)
+    return found
+
+
 def plan_connection(ctx: DeployContext) -> list[Change]:
-    """create, update or unchanged: one read of the live connection. A connection's type cannot
-    be changed in place, so a mode switch replaces it (delete, then create)."""
+    """create, update or unchanged: one read of the live connection; update when the options
+    changed or drifted. A connection's type cannot be changed in place, so a mode switch replaces
+    it (delete, then create). The connection deploy made before is deleted when the config
+    renamed it."""
+    changes = []
+    recorded = ctx.source_state.get("connection", {})
+    old = recorded.get("name")
+    if old and old != ctx.connection_name:
+        previous = core.read_connection(ctx.client, old)
+        if previous and core.has_marker(previous.get("comment"), ctx.name):
+            changes.append(Change("connection", old, "delete", f"renamed to {ctx.connection_name}"))
     wanted_type = connection_type(ctx)
     live = live_connection(ctx)
     if live is None:
-        return [Change("connection", ctx.connection_name, "create", desired=wanted_type)]
+        return [*changes, Change("connection", ctx.connection_name, "create", desired=wanted_type)]
     live_type = live.get("connection_type")
     if live_type != wanted_type:
         reason = f"type {live_type} → {wanted_type}: replaced"
-        return [Change("connection", ctx.connection_name, "update", reason, wanted_type, live_type)]
-    recorded = ctx.source_state.get("connection", {})
-    wanted = options_hash(ctx.options, ctx.state.salt)
-    same = recorded.get("name") == ctx.connection_name and recorded.get("options_hash") == wanted
-    action = "unchanged" if same else "update"
-    return [Change("connection", ctx.connection_name, action, "", wanted_type, live_type)]
+        return [
+            *changes,
+            Change("connection", ctx.connection_name, "update", reason, wanted_type, live_type),
+        ]
+    reasons = []
+    if recorded.get("name") != ctx.connection_name:
+        reasons.append("adopted")  # deploy did not record it: made by a killed deploy, or a clone
+    elif recorded.get("options_hash") != options_hash(ctx.options, ctx.state.salt):
+        reasons.append("changed")
+    drift = drifted_options(ctx, live.get("options") or {})
+    if drift:
+        reasons.append(f"drift: {', '.join(drift)}")
+    action = "update" if reasons else "unchanged"
+    why = "; ".join(reasons)
+    return [
+        *changes,
+        Change("connection", ctx.connection_name, action, why, wanted_type, live_type),
+    ]
 
 
 def apply_connection(ctx: DeployContext, changes: list[Change]) -> None:
     for change in changes:
-        replace = change.action == "update" and change.live != change.desired
+        if change.action == "delete":
+            core.delete_orphan(change, lambda name: core.delete_connection(ctx.client, name))
+            continue
         if not change.writes:
             print(f"connection {ctx.connection_name}: unchanged")
             continue
+        replace = change.action == "update" and change.live != change.desired
         body: dict[str, object] = {"options": ctx.options}
         if replace:  # a connection's type cannot change in place
             core.delete_connection(ctx.client, ctx.connection_name)
         if change.action == "create" or replace:
-            body.update(
-                connection_type=change.desired,
-                comment=f"Lakeflow community connector {ctx.name}",
-            )
+            body.update(connection_type=change.desired, comment=core.marker(ctx.name))
         action = "create" if replace else change.action
         core.write_connection(ctx.client, action, ctx.connection_name, body)
         ctx.source_state["connection"] = {
@@ -144,7 +184,8 @@ def apply_connection(ctx: DeployContext, changes: list[Change]) -> None:
         }
         ctx.state.save()
         shown = masked(ctx.options, ctx.secret_names)
-        print(f"connection {ctx.connection_name}: {change.action}d ({shown})")
+        why = f"; {change.reason}" if change.reason else ""
+        print(f"connection {ctx.connection_name}: {change.action}d ({shown}{why})")
 
 
 CONNECTION: core.Resource[DeployContext] = core.Resource(
@@ -154,7 +195,3 @@ CONNECTION: core.Resource[DeployContext] = core.Resource(
 
 def deploy_connection(ctx: DeployContext) -> str:
     return core.deploy(ctx, CONNECTION)[0].action
-
-
-def delete_connection(ctx: DeployContext) -> bool:
-    return core.delete_connection(ctx.client, ctx.connection_name)

@@ -28,7 +28,9 @@ tasks (dodo.py) → tools.lakeflow.deploy → stage modules → core → state, 
 from __future__ import annotations
 
 import base64
+import copy
 import io
+import os
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,13 +39,13 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import NotFound
+from databricks.sdk.errors import DatabricksError, NotFound
 from databricks.sdk.errors.platform import InvalidParameterValue
 from databricks.sdk.service.catalog import VolumeType
 from databricks.sdk.service.workspace import ImportFormat, Language, ObjectInfo, ObjectType
 
-from tools.lakeflow import project
-from tools.lakeflow.state import DeployState
+from tools.lakeflow import deploy_lock, project
+from tools.lakeflow.state import LOCK_TIMEOUT_ENV, DeployState
 from tools.lakeflow.targets import Target, selected_target, workspace_client
 
 ACTIONS = ("create", "update", "delete", "unchanged")
@@ -51,6 +53,18 @@ Json = dict[str, Any]  # a REST body as the SDK's api_client.do takes and return
 T = TypeVar("T")
 PIPELINES_API = "/api/2.0/pipelines"
 JOBS_API = "/api/2.2/jobs"
+
+
+# -- markers ------------------------------------------------------------------------------------
+def marker(source: str) -> str:
+    """The comment deploy writes on the connection and schema it creates: how a fresh clone and
+    destroy tell what deploy made from what someone else made under the same name."""
+    return f"Lakeflow connector {source}"
+
+
+def has_marker(comment: str | None, source: str) -> bool:
+    # Connections created before the marker was shared carry the older wording.
+    return comment in (marker(source), f"Lakeflow community connector {source}")
 
 
 # -- changes ------------------------------------------------------------------------------------
@@ -200,12 +214,26 @@ def plan(ctx: C, resources: Iterable[Resource[C]]) -> list[Change]:
 
 
 def deploy(ctx: C, resource: Resource[C]) -> list[Change]:
-    """Plan and apply one resource kind under the state lock; returns its changes."""
+    """Plan and apply one resource kind under the state lock; returns its changes.
+
+    When there is something to write and the context names a workspace folder to lock
+    (`lock_folder`), the apply also holds the deploy lock in the workspace, so a deploy of the
+    same source from another machine waits (or fails naming the holder); the plan is made again
+    under it, since the other deploy may have changed what is live.
+    """
     state = ctx.session.state
     with state.lock:
         state.reload()
         changes = resource.plan(ctx)
-        resource.apply(ctx, changes)
+        folder = getattr(ctx, "lock_folder", None)
+        if folder and any(c.writes for c in changes):
+            wait = float(os.environ.get(LOCK_TIMEOUT_ENV) or deploy_lock.WAIT_SECONDS)
+            owner = ctx.session.user_name
+            with deploy_lock.deploy_lock(ctx.session.client, folder, owner, wait_seconds=wait):
+                changes = resource.plan(ctx)
+                resource.apply(ctx, changes)
+        else:
+            resource.apply(ctx, changes)
         state.save()
     return changes
 
@@ -242,12 +270,74 @@ def diff_files(
     return changes
 
 
-def overlay_change(live: Json | None, desired: Json) -> tuple[str, Json]:
-    """create, update or unchanged, and the settings to write: the live settings with the managed
-    ones laid over them, so settings deploy does not manage stay as they are."""
+KeyPath = tuple[str, ...]  # a key path into nested settings: ("configuration", "team.owner")
+
+
+def owned_paths(settings: dict[str, Any], prefix: KeyPath = ()) -> list[KeyPath]:
+    """Every key path deploy sets: nested mappings are walked, any other value is one leaf.
+
+    Recorded after a write, so the next deploy knows which keys are its own to remove.
+    """
+    paths: list[KeyPath] = []
+    for key, value in settings.items():
+        if isinstance(value, dict):  # an empty mapping owns no key in it
+            paths += owned_paths(value, (*prefix, key))
+        else:
+            paths.append((*prefix, key))
+    return paths
+
+
+def merge_owned(
+    live: dict[str, Any], desired: dict[str, Any], previously_owned: Iterable[KeyPath] = ()
+) -> dict[str, Any]:
+    """The live settings with deploy's laid over them key by key.
+
+    Nested mappings (a pipeline's `configuration`, `tags`) merge per key, so a key someone added
+    out of band survives; any other value deploy sets replaces the live one. A key deploy set
+    before (`previously_owned`) and no longer sets is removed; every other key is left alone.
+    """
+    merged = copy.deepcopy(live)
+    for key, value in desired.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_owned(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    wanted = set(owned_paths(desired))
+    for path in previously_owned:
+        parent = _value_at(merged, tuple(path)[:-1])
+        if tuple(path) not in wanted and isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    return merged
+
+
+_ABSENT = object()
+
+
+def _value_at(settings: Any, path: KeyPath) -> Any:
+    for key in path:
+        if not isinstance(settings, dict) or key not in settings:
+            return _ABSENT
+        settings = settings[key]
+    return settings
+
+
+def drifted(live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    """The key paths deploy sets whose live value differs (dotted, for plan lines)."""
+    return [
+        ".".join(path)
+        for path in owned_paths(desired)
+        if _value_at(live, path) != _value_at(desired, path)
+    ]
+
+
+def overlay_change(
+    live: Json | None, desired: Json, previously_owned: Iterable[KeyPath] = ()
+) -> tuple[str, Json]:
+    """create, update or unchanged, and the settings to write: `merge_owned` of the live
+    settings and deploy's, so settings deploy does not manage stay as they are."""
     if live is None:
         return "create", desired
-    merged = {**live, **desired}
+    merged = merge_owned(live, desired, previously_owned)
     return ("unchanged" if merged == live else "update"), merged
 
 
@@ -258,6 +348,14 @@ CONNECTIONS_API = "/api/2.1/unity-catalog/connections"
 def schema_exists(client: WorkspaceClient, full_name: str) -> bool:
     """One read of `catalog.schema`."""
     return exists(lambda: client.schemas.get(full_name))()
+
+
+def read_schema(client: WorkspaceClient, full_name: str) -> Json | None:
+    """`catalog.schema` as the API returns it (its comment holds deploy's marker), or None."""
+    try:
+        return client.schemas.get(full_name).as_dict()
+    except NotFound:
+        return None
 
 
 def create_schema(client: WorkspaceClient, full_name: str, comment: str | None = None) -> None:
@@ -304,6 +402,34 @@ def delete_connection(client: WorkspaceClient, name: str) -> bool:
         client.api_client.do("DELETE", f"{CONNECTIONS_API}/{name}")
     except NotFound:
         return False
+    return True
+
+
+def change_reason(live: dict[str, Any], desired: dict[str, Any], applied: dict | None) -> str:
+    """Why owned settings differ, for plan lines: `changed: ...` where the config changed since
+    deploy last wrote them (`applied`), `drift: ...` where someone changed them out of band."""
+    differing = drifted(live, desired)
+    if applied is None:  # nothing recorded (a fresh clone): the origin is unknown
+        return f"differs: {', '.join(differing)}" if differing else ""
+    in_config = set(drifted(applied, desired))
+    in_config |= {".".join(p) for p in owned_paths(applied) if p not in owned_paths(desired)}
+    drift = [p for p in differing if p not in in_config]
+    parts = [f"changed: {', '.join(sorted(in_config))}"] if in_config else []
+    return "; ".join(parts + ([f"drift: {', '.join(sorted(drift))}"] if drift else []))
+
+
+def delete_orphan(change: Change, delete: Callable[[str], object]) -> bool:
+    """Delete what deploy made and the config no longer names; a refusal (a schema that still
+    holds tables, say) is reported, not raised: the rest of the deploy goes on."""
+    try:
+        if delete(change.name) is False:  # the deleter's own "was not there"
+            return False
+    except NotFound:
+        return False
+    except DatabricksError as error:
+        print(f"left {change.kind} {change.name} ({change.reason}): {str(error).splitlines()[0]}")
+        return False
+    print(f"deleted {change.kind} {change.name} ({change.reason})")
     return True
 
 
@@ -434,9 +560,11 @@ def find_pipeline(client: WorkspaceClient, pipeline_id: str | None, name: str) -
     return None
 
 
-def pipeline_change(live: Json | None, desired: Json) -> tuple[str, Json]:
+def pipeline_change(
+    live: Json | None, desired: Json, previously_owned: Iterable[KeyPath] = ()
+) -> tuple[str, Json]:
     """`overlay_change` on a pipeline as GET returns it ({"pipeline_id", "spec", ...})."""
-    return overlay_change(live["spec"] if live else None, desired)
+    return overlay_change(live["spec"] if live else None, desired, previously_owned)
 
 
 def write_pipeline(client: WorkspaceClient, action: str, live: Json | None, spec: Json) -> str:
@@ -482,9 +610,12 @@ def find_job(client: WorkspaceClient, job_id: int | str | None, name: str) -> Js
     return None
 
 
-def job_change(live: Json | None, desired: Json) -> tuple[str, Json]:
-    """`overlay_change` on a job's settings."""
-    return overlay_change(live["settings"] if live else None, desired)
+def job_change(
+    live: Json | None, desired: Json, previously_owned: Iterable[KeyPath] = ()
+) -> tuple[str, Json]:
+    """`overlay_change` on a job's settings (jobs/reset replaces them all, so this merge is what
+    keeps out-of-band settings such as notifications or tags)."""
+    return overlay_change(live["settings"] if live else None, desired, previously_owned)
 
 
 def write_job(client: WorkspaceClient, action: str, live: Json | None, settings: Json) -> int:

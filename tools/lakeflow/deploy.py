@@ -29,7 +29,7 @@ def _prefetch_checks(ctx: DeployContext) -> None:
     from tools.lakeflow import connection, pipeline_deploy
 
     connection.live_connection(ctx, prefetch=True)
-    pipeline_deploy.schema_exists(ctx, prefetch=True)
+    pipeline_deploy.live_schema(ctx, prefetch=True)
     pipeline_deploy.live_pipeline(ctx, prefetch=True)
 
 

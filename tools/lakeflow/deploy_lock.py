@@ -8,7 +8,8 @@ over with `force` is never removed by the deployer it was taken from.
 
 A deployer that finds the lock held polls for a bounded time, then fails naming the holder. A lock
 left by a crashed deployer stays until `--force-lock` (as with bundles): guessing staleness from a
-clock would let two deploys run at once.
+clock would let two deploys run at once. The one exception is provable: a holder on this machine
+whose process is gone (a deploy killed mid-way) is taken over at once.
 
 Callers take the lock only when a deploy has something to write, so a no-op deploy stays free of
 writes (the lock itself is two writes: create and delete).
@@ -61,6 +62,22 @@ def read_holder(client, folder: str) -> dict | None:
         return json.loads(base64.b64decode(exported.content or ""))
     except ValueError:
         return {"owner": "unreadable lock file"}
+
+
+def abandoned(holder: dict) -> bool:
+    """Held by a process of this machine that no longer runs (a deploy killed mid-way): safe to
+    take over. Deploys on one machine also share the local state lock, so no live process can
+    be taking it over at the same moment."""
+    pid = holder.get("pid")
+    if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def _write(client, folder: str, holder: dict, overwrite: bool) -> None:
@@ -116,6 +133,10 @@ def acquire(
         current = read_holder(client, folder)
         if current is None:
             continue  # released between our write and our read: try again at once
+        if abandoned(current):
+            _write(client, folder, holder, overwrite=True)
+            print(f"deploy lock: taken over from {describe(current)}, a process that is gone")
+            return holder
         if clock() >= deadline:
             raise DeployLocked(
                 f"deploy locked by {describe(current)}; waited {wait_seconds:g}s. "

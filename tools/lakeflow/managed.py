@@ -18,6 +18,7 @@ pipeline is updated in place (never recreated), dropping the other mode's settin
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,7 +171,10 @@ def _other_modes_settings(ctx: DeployContext, live_spec: dict[str, Any]) -> set[
 
 
 def pipeline_change(
-    ctx: DeployContext, live: dict[str, Any] | None, desired: dict[str, Any]
+    ctx: DeployContext,
+    live: dict[str, Any] | None,
+    desired: dict[str, Any],
+    previously_owned: Iterable[core.KeyPath] = (),
 ) -> tuple[str, dict[str, Any]]:
     """`core.pipeline_change`, after removing the other mode's settings from the live spec."""
     if live is None:
@@ -178,7 +182,7 @@ def pipeline_change(
     base = {
         k: v for k, v in live["spec"].items() if k not in _other_modes_settings(ctx, live["spec"])
     }
-    action, spec = core.overlay_change(base, desired)
+    action, spec = core.overlay_change(base, desired, previously_owned)
     if action == "unchanged" and base != live["spec"]:
         action = "update"  # only a removal: still a write
     return action, spec

@@ -15,25 +15,43 @@ from tools.lakeflow.core import Change
 
 
 # -- schema -----------------------------------------------------------------------------------
-def schema_exists(ctx: DeployContext, prefetch: bool = False) -> bool:
+def live_schema(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] | None:
     """One read of the destination schema (started early by a deploy with `prefetch`)."""
     client, full_name = ctx.client, f"{ctx.catalog}.{ctx.schema}"
-    read = lambda: core.schema_exists(client, full_name)  # noqa: E731
-    return bool(ctx.session.read_once(("schema", full_name), read, prefetch))
-
-
-def schema_action(ctx: DeployContext) -> str:
-    return "unchanged" if schema_exists(ctx) else "create"
+    return ctx.session.read_once(
+        ("schema", full_name), lambda: core.read_schema(client, full_name), prefetch
+    )
 
 
 def plan_schema(ctx: DeployContext) -> list[Change]:
-    return [Change("schema", f"{ctx.catalog}.{ctx.schema}", schema_action(ctx))]
+    """The destination schema; and the one deploy made before, when the config renamed it."""
+    full_name = f"{ctx.catalog}.{ctx.schema}"
+    changes = []
+    recorded = ctx.source_state.get("schema", {})
+    old = recorded.get("full_name")
+    if recorded.get("created") and old and old != full_name and core.read_schema(ctx.client, old):
+        changes.append(Change("schema", old, "delete", f"renamed to {full_name}"))
+    live = live_schema(ctx)
+    changes.append(
+        Change("schema", full_name, "create" if live is None else "unchanged", live=live)
+    )
+    return changes
 
 
 def apply_schema(ctx: DeployContext, changes: list[Change]) -> None:
     for change in changes:
+        if change.action == "delete":
+            core.delete_orphan(change, lambda name: core.delete_schema(ctx.client, name))
+            if ctx.source_state.get("schema", {}).get("full_name") == change.name:
+                ctx.source_state.pop("schema")
+            ctx.state.save()
+            continue
         if change.action == "create":
-            core.create_schema(ctx.client, change.name, comment=f"Lakeflow connector {ctx.name}")
+            core.create_schema(ctx.client, change.name, comment=core.marker(ctx.name))
+        if change.action == "create" or core.has_marker(
+            (change.live or {}).get("comment"), ctx.name
+        ):
+            # Also adopts the schema a deploy killed right after creating it never recorded.
             ctx.source_state["schema"] = {"full_name": change.name, "created": True}
             ctx.state.save()
         print(f"schema {change.name}: {change.action}{'d' if change.writes else ''}")
@@ -74,13 +92,25 @@ def live_pipeline(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] 
     return ctx.session.read_once(("pipeline", recorded, name), read, prefetch)
 
 
+def owned_spec(ctx: DeployContext) -> dict[str, Any]:
+    """The settings deploy sets in this source's mode (files or managed)."""
+    from tools.lakeflow import managed
+
+    return managed.pipeline_spec(ctx) if managed.is_managed(ctx) else desired_spec(ctx)
+
+
 def plan_pipeline(ctx: DeployContext) -> list[Change]:
     from tools.lakeflow import managed
 
     live = live_pipeline(ctx)
-    desired = managed.pipeline_spec(ctx) if managed.is_managed(ctx) else desired_spec(ctx)
-    action, spec = managed.pipeline_change(ctx, live, desired)
-    return [Change("pipeline", ctx.pipeline_name, action, desired=spec, live=live)]
+    desired = owned_spec(ctx)
+    applied = ctx.source_state.get("pipeline", {}).get("applied")
+    previously_owned = core.owned_paths(applied) if applied else []
+    action, spec = managed.pipeline_change(ctx, live, desired, previously_owned)
+    reason = ""
+    if action == "update" and live is not None:
+        reason = core.change_reason(live["spec"], desired, applied)
+    return [Change("pipeline", ctx.pipeline_name, action, reason, desired=spec, live=live)]
 
 
 def scd_changes(before: dict[str, str], now: dict[str, str]) -> list[str]:
@@ -94,13 +124,15 @@ def apply_pipeline(ctx: DeployContext, changes: list[Change]) -> None:
         record["pipeline_id"] = core.write_pipeline(
             ctx.client, change.action, change.live, change.desired
         )
+        record["applied"] = owned_spec(ctx)  # the keys deploy owns, for the next merge
         changed = scd_changes(record.get("scd_types", {}), ctx.pipeline.scd_types)
         if changed:
             record["needs_full_refresh"] = sorted({*record.get("needs_full_refresh", []), *changed})
         record["scd_types"] = ctx.pipeline.scd_types
         ctx.state.save()
         done = f"{change.action}{'d' if change.writes else ''}"
-        print(f"pipeline {change.name} ({record['pipeline_id']}): {done}")
+        why = f" ({change.reason})" if change.reason else ""
+        print(f"pipeline {change.name} ({record['pipeline_id']}): {done}{why}")
         if record.get("needs_full_refresh"):
             tables = ", ".join(record["needs_full_refresh"])
             print(f"  scd_type changed for {tables}: run `doit run:{ctx.name} --full-refresh`")
@@ -111,8 +143,3 @@ PIPELINE = core.Resource("pipeline", plan_pipeline, apply_pipeline)
 
 def deploy_pipeline(ctx: DeployContext) -> str:
     return core.deploy(ctx, PIPELINE)[0].action
-
-
-def delete_pipeline(ctx: DeployContext) -> bool:
-    live = live_pipeline(ctx)
-    return live is not None and core.delete_pipeline(ctx.client, live["pipeline_id"])

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tools.lakeflow import core, stage
+from tools.lakeflow import core, deploy_lock, stage
 from tools.lakeflow.context import DeployContext
 from tools.lakeflow.core import Change
 
@@ -28,32 +28,78 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _recorded(ctx: DeployContext, live_files: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """What deploy last uploaded: local state, or (fresh clone) the remote manifest."""
-    recorded: dict[str, dict[str, Any]] | None = ctx.source_state.get("files")
-    if recorded is not None:
-        return recorded
-    if MANIFEST not in live_files:
-        return {}
-    manifest = json.loads(core.read_file(ctx.client, f"{ctx.remote_root}/{MANIFEST}"))
-    # Trust the manifest's hashes and adopt today's modified_at as the baseline.
-    return {rel: {"sha256": digest, "modified_at": None} for rel, digest in manifest.items()}
+def read_manifest(ctx: DeployContext, listing: core.Listing) -> tuple[dict | None, str]:
+    """The live manifest (rel → {sha256, modified_at}) and, when unusable, why."""
+    if MANIFEST not in listing.files:
+        return None, "missing"
+    try:
+        manifest = json.loads(core.read_file(ctx.client, f"{ctx.remote_root}/{MANIFEST}"))
+        entries = {
+            rel: entry if isinstance(entry, dict) else {"sha256": entry, "modified_at": None}
+            for rel, entry in manifest.items()
+        }
+        if all(isinstance(e.get("sha256"), str) for e in entries.values()):
+            return entries, ""
+    except (ValueError, AttributeError):
+        pass
+    return None, "corrupt"
+
+
+def _rebuilt(
+    ctx: DeployContext, listing: core.Listing, manifest: dict | None, staged: set[str]
+) -> dict[str, dict[str, Any]]:
+    """What deploy uploaded, without local state (a fresh clone, a lost `.lakeflow/`): the
+    manifest's entry where the file is untouched since (same modified_at), otherwise the hash of
+    the file as it is: a broken or stale manifest is neither trusted nor a reason to upload."""
+    manifest = manifest or {}
+    rebuilt = {}
+    for rel, modified_at in sorted(listing.files.items()):
+        entry = manifest.get(rel)
+        if entry and entry.get("modified_at") == modified_at:
+            rebuilt[rel] = {"sha256": entry["sha256"], "modified_at": modified_at}
+        elif entry or rel in staged:  # deploy's file, or one it would upload: hash what is there
+            content = core.read_file(ctx.client, f"{ctx.remote_root}/{rel}")
+            digest = hashlib.sha256(content).hexdigest()
+            rebuilt[rel] = {"sha256": digest, "modified_at": modified_at}
+    return rebuilt
+
+
+def manifest_of(files: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        rel: {"sha256": e["sha256"], "modified_at": e["modified_at"]} for rel, e in files.items()
+    }
 
 
 def plan_files(ctx: DeployContext) -> list[Change]:
-    """One change per staged or recorded file, preceded by the folders an upload needs."""
+    """One change per staged or recorded file, preceded by the folders an upload needs, and
+    followed by the manifest when it is missing, corrupt or out of date."""
     from tools.lakeflow import managed
 
     # Managed mode stages no files: those files mode left are deleted (a mode switch).
     staged = {} if managed.is_managed(ctx) else stage.staged_files(ctx.name, ctx.root)
     listing = core.list_folder(ctx.client, ctx.remote_root)
+    manifest, broken = read_manifest(ctx, listing)
+    recorded = ctx.source_state.get("files")
+    if recorded is None:
+        recorded = _rebuilt(ctx, listing, manifest, set(staged))
     desired = {rel: sha256(path) for rel, path in staged.items()}
-    changes = core.diff_files("file", desired, _recorded(ctx, listing.files), listing.files)
-    if not any(c.writes for c in changes):
-        return changes
-    uploads = [c.name for c in changes if c.action in ("create", "update")]
-    folders = core.missing_folders(ctx.remote_root, uploads, listing)  # the root holds the manifest
-    return [Change("folder", f, "create") for f in folders] + changes
+    changes = core.diff_files("file", desired, recorded, listing.files)
+    writes = any(c.writes for c in changes)
+    kept = {c.name: {"sha256": c.desired, "modified_at": c.live} for c in changes if not c.writes}
+    if not writes and (staged or manifest is not None) and manifest != manifest_of(kept):
+        action = "create" if broken == "missing" else "update"
+        changes.append(Change("manifest", MANIFEST, action, broken or "out of date"))
+    if deploy_lock.LOCK_FILE in listing.files:
+        holder = deploy_lock.read_holder(ctx.client, ctx.remote_root)
+        if holder and deploy_lock.abandoned(holder):
+            # Deploying takes it over, then releases it: a killed deploy's lock does not linger.
+            why = f"held by {deploy_lock.describe(holder)}, a process that is gone"
+            changes.append(Change("lock", deploy_lock.LOCK_FILE, "delete", why))
+    if writes:
+        uploads = [c.name for c in changes if c.action in ("create", "update")]
+        folders = core.missing_folders(ctx.remote_root, uploads, listing)  # root holds manifest
+        changes = [Change("folder", f, "create") for f in folders] + changes
+    return changes
 
 
 def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
@@ -66,6 +112,10 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
         rel = change.name
         if change.kind == "folder":
             core.make_folder(ctx.client, rel)
+        elif change.kind == "lock":
+            pass  # taken over by core.deploy's workspace lock, released after this apply
+        elif change.kind == "manifest":
+            print(f"  manifest {change.reason}: rebuilt from the listing and file hashes")
         elif change.action == "delete":
             core.delete_path(ctx.client, f"{ctx.remote_root}/{rel}")
             files.pop(rel, None)
@@ -76,16 +126,15 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
             files[rel] = {"sha256": change.desired, "modified_at": None}
             ctx.state.save()  # after each upload: an interrupted sync resumes where it stopped
             print(f"  upload {rel} ({change.reason})")
-        else:  # unchanged; on a fresh clone this adopts the manifest's entry
+        else:  # unchanged; without local state this adopts the rebuilt entry
             files[rel] = {"sha256": change.desired, "modified_at": change.live}
     if any(c.writes for c in changes):
-        manifest = {rel: files[rel]["sha256"] for rel in sorted(files)}
-        content = json.dumps(manifest, indent=1, sort_keys=True).encode()
-        core.write_file(ctx.client, f"{ctx.remote_root}/{MANIFEST}", content)
         live_files = core.list_folder(ctx.client, ctx.remote_root).files
         for rel, entry in files.items():
             if entry.get("modified_at") is None and rel in live_files:
                 entry["modified_at"] = live_files[rel]
+        content = json.dumps(manifest_of(files), indent=1, sort_keys=True).encode()
+        core.write_file(ctx.client, f"{ctx.remote_root}/{MANIFEST}", content)
     counts = core.count(c for c in changes if c.kind == "file")
     if not any(counts.values()):
         return  # nothing staged nor deployed (managed mode): nothing to report
