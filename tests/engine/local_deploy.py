@@ -18,7 +18,7 @@ from databricks.sdk import WorkspaceClient
 
 from tools.lakeflow import connection as connection_step
 from tools.lakeflow import context, core, pipeline_deploy, plan, project, stage, sync, targets
-from tools.lakeflow.local_workspace import LocalWorkspace
+from tools.local_workspace import LocalWorkspace
 
 SOURCE = "example"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}

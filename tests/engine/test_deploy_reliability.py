@@ -23,7 +23,7 @@ from tests.engine.local_deploy import (
     workspace_state,
     writes_during,
 )
-from tools.lakeflow import deploy_lock, destroy
+from tools.lakeflow import core, deploy_lock, destroy
 
 USER_FOLDER = "/Workspace/Users/local.developer@example.com"
 FOLDER = f"{USER_FOLDER}/{SOURCE}"
@@ -91,6 +91,36 @@ def test_pipeline_settings_deploy_does_not_own_survive_key_by_key(root):
     run_deploy(root)
     assert live_pipeline(root)["configuration"] == {"team.owner": "data-eng", "source_name": SOURCE}
     assert writes_during(served(root), lambda: run_deploy(root)) == []
+
+
+def test_job_settings_deploy_does_not_own_survive_the_core_merge(root):
+    """The notebook path's scheduled jobs go through core.job_change / core.write_job."""
+    client = sdk(root)
+    first = {
+        "name": "example_schedule",
+        "schedule": {"quartz_cron_expression": "0 0 * * * ?", "timezone_id": "UTC"},
+        "tags": {"lakeflow_source": SOURCE},
+    }
+    job_id = core.write_job(client, "create", None, first)
+    live = core.read_job(client, job_id)
+    oob = {
+        **live["settings"],
+        "email_notifications": {"on_failure": ["oncall@example.com"]},
+        "tags": {**live["settings"]["tags"], "cost_center": "42"},
+    }
+    client.api_client.do(
+        "POST", "/api/2.2/jobs/reset", body={"job_id": job_id, "new_settings": oob}
+    )
+    desired = {**first, "schedule": {**first["schedule"], "quartz_cron_expression": "0 30 * * * ?"}}
+    action, settings = core.job_change(
+        core.read_job(client, job_id), desired, core.owned_paths(first)
+    )
+    assert action == "update"
+    core.write_job(client, action, core.read_job(client, job_id), settings)
+    now = core.read_job(client, job_id)["settings"]
+    assert now["schedule"]["quartz_cron_expression"] == "0 30 * * * ?"
+    assert now["email_notifications"] == {"on_failure": ["oncall@example.com"]}
+    assert now["tags"] == {"lakeflow_source": SOURCE, "cost_center": "42"}
 
 
 # -- 3. drift seen and healed -------------------------------------------------------------------
@@ -221,13 +251,15 @@ def test_destroy_without_local_state_finds_what_deploy_made_and_removes_its_fold
 
 # -- 2. no lost state: the workspace lock beside the manifest -----------------------------------
 def test_a_second_deploy_of_the_same_source_fails_naming_the_lock_holder(root, monkeypatch):
-    edit(spec_file(root), "development: true", "development: false")  # something to write
+    init = root / "sources" / SOURCE / "__init__.py"
+    init.write_text(init.read_text() + "# changed\n")  # a file to upload: the sync takes the lock
     client = sdk(root)
     holder = deploy_lock.acquire(client, FOLDER, "alice@example.com")  # another deploy, running
     monkeypatch.setenv("LAKEFLOW_LOCK_TIMEOUT", "1")
     with pytest.raises(deploy_lock.DeployLocked, match=r"deploy locked by alice@example\.com on "):
         run_deploy(root)
-    assert live_pipeline(root)["development"] is True, "the locked deploy wrote anyway"
+    remote = core.read_file(client, f"{FOLDER}/sources/{SOURCE}/__init__.py")
+    assert b"# changed" not in remote, "the locked deploy uploaded anyway"
     deploy_lock.release(client, FOLDER, holder)
-    assert "updated" in run_deploy(root)
+    assert "upload sources/example/__init__.py" in run_deploy(root)
     assert deploy_lock.read_holder(client, FOLDER) is None, "the deploy left its lock behind"

@@ -28,7 +28,7 @@ from tests.engine.local_deploy import (
     workspace_state,
     writes_during,
 )
-from tools.lakeflow.local_workspace import LocalWorkspace
+from tools.local_workspace import LocalWorkspace
 
 # Where each remote step writes: (method, path regex, how many matching requests to let through).
 STEPS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -31,7 +32,12 @@ def live(monkeypatch):
         assert root == ROOT
         return listing
 
+    def read_file(client, path):
+        assert path == f"{ROOT}/{sync.MANIFEST}"
+        return listing.manifest  # what `deployed` wrote
+
     monkeypatch.setattr(core, "list_folder", list_folder)
+    monkeypatch.setattr(core, "read_file", read_file)
     return listing
 
 
@@ -56,6 +62,8 @@ def deployed(ctx, staged, live, seen=5):
     ctx.source_state["files"] = {
         rel: {"sha256": d, "modified_at": seen} for rel, d in staged.items()
     }
+    live.files[sync.MANIFEST] = seen
+    live.manifest = json.dumps(sync.manifest_of(ctx.source_state["files"])).encode()
 
 
 def test_nothing_to_do_when_everything_matches(ctx, staged, live):
@@ -103,6 +111,18 @@ def test_applying_a_no_op_records_live_times_and_forgets_vanished_files(ctx, sta
         rel: {"sha256": d, "modified_at": 9} for rel, d in staged.items()
     }
     assert "client" not in ctx.session.__dict__
+
+
+def test_a_missing_or_stale_manifest_is_planned_for_a_rewrite(ctx, staged, live):
+    deployed(ctx, staged, live)
+    live.manifest = b"{not json"
+    assert [p for p in planned(ctx) if p[2] != "unchanged"] == [
+        ("manifest", sync.MANIFEST, "update", "corrupt")
+    ]
+    del live.files[sync.MANIFEST]
+    assert [p for p in planned(ctx) if p[2] != "unchanged"] == [
+        ("manifest", sync.MANIFEST, "create", "missing")
+    ]
 
 
 def test_sha256_of_a_file(tmp_path):

@@ -206,6 +206,7 @@ class Resource(Generic[C]):
     kind: str
     plan: Callable[[C], list[Change]]
     apply: Callable[[C, list[Change]], None]
+    workspace_lock: bool = False  # apply under the workspace deploy lock (see `deploy`)
 
 
 def plan(ctx: C, resources: Iterable[Resource[C]]) -> list[Change]:
@@ -216,16 +217,16 @@ def plan(ctx: C, resources: Iterable[Resource[C]]) -> list[Change]:
 def deploy(ctx: C, resource: Resource[C]) -> list[Change]:
     """Plan and apply one resource kind under the state lock; returns its changes.
 
-    When there is something to write and the context names a workspace folder to lock
-    (`lock_folder`), the apply also holds the deploy lock in the workspace, so a deploy of the
-    same source from another machine waits (or fails naming the holder); the plan is made again
-    under it, since the other deploy may have changed what is live.
+    A resource with `workspace_lock` (the files and their manifest) that has something to write
+    also holds the deploy lock in the workspace folder the context names (`lock_folder`), so a
+    deploy of the same source from another machine waits (or fails naming the holder); the plan
+    is made again under it, since the other deploy may have changed what is live.
     """
     state = ctx.session.state
     with state.lock:
         state.reload()
         changes = resource.plan(ctx)
-        folder = getattr(ctx, "lock_folder", None)
+        folder = getattr(ctx, "lock_folder", None) if resource.workspace_lock else None
         if folder and any(c.writes for c in changes):
             wait = float(os.environ.get(LOCK_TIMEOUT_ENV) or deploy_lock.WAIT_SECONDS)
             owner = ctx.session.user_name

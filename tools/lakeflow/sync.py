@@ -144,7 +144,8 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
     )
 
 
-FILES = core.Resource("file", plan_files, apply_files)
+# The manifest is the state a second machine reads: its writes happen under the workspace lock.
+FILES = core.Resource("file", plan_files, apply_files, workspace_lock=True)
 
 
 def sync_source(ctx: DeployContext) -> list[Change]:
