@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import DatabricksError, NotFound
+from databricks.sdk.errors import NotFound
+from databricks.sdk.errors.base import DatabricksError
 from databricks.sdk.errors.platform import InvalidParameterValue
 from databricks.sdk.service.catalog import VolumeType
 from databricks.sdk.service.workspace import ImportFormat, Language, ObjectInfo, ObjectType
@@ -406,7 +407,7 @@ def delete_connection(client: WorkspaceClient, name: str) -> bool:
     return True
 
 
-def change_reason(live: dict[str, Any], desired: dict[str, Any], applied: dict | None) -> str:
+def change_reason(live: Json, desired: Json, applied: Json | None) -> str:
     """Why owned settings differ, for plan lines: `changed: ...` where the config changed since
     deploy last wrote them (`applied`), `drift: ...` where someone changed them out of band."""
     differing = drifted(live, desired)

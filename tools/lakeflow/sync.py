@@ -28,7 +28,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_manifest(ctx: DeployContext, listing: core.Listing) -> tuple[dict | None, str]:
+def read_manifest(
+    ctx: DeployContext, listing: core.Listing
+) -> tuple[dict[str, dict[str, Any]] | None, str]:
     """The live manifest (rel → {sha256, modified_at}) and, when unusable, why."""
     if MANIFEST not in listing.files:
         return None, "missing"
@@ -46,7 +48,10 @@ def read_manifest(ctx: DeployContext, listing: core.Listing) -> tuple[dict | Non
 
 
 def _rebuilt(
-    ctx: DeployContext, listing: core.Listing, manifest: dict | None, staged: set[str]
+    ctx: DeployContext,
+    listing: core.Listing,
+    manifest: dict[str, dict[str, Any]] | None,
+    staged: set[str],
 ) -> dict[str, dict[str, Any]]:
     """What deploy uploaded, without local state (a fresh clone, a lost `.lakeflow/`): the
     manifest's entry where the file is untouched since (same modified_at), otherwise the hash of
