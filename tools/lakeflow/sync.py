@@ -2,8 +2,10 @@
 
 Why a manifest beside the files (`<root>/<source>/.lakeflow_manifest.json`, sha256 per file) rather
 than remote hashes: the workspace API returns no content hash, so comparing remote content would
-mean exporting every file on every deploy. The manifest lets a fresh clone (no local state) learn
-what is deployed with one export, and uploads nothing that is already identical.
+mean exporting every file on every deploy. The manifest (sha256 and modified_at per file) lets a
+fresh clone (no local state) learn what is deployed with one export, and upload nothing that is
+already identical. It is not trusted blindly: a file whose modified_at differs from its entry is
+hashed as it is, and a missing or corrupt manifest is rebuilt from the listing and those hashes.
 
 The plan makes one recursive listing (a GET per folder). It shows files deleted out of band
 (restored) and files whose `modified_at` differs from what deploy recorded (edited out of band,
