@@ -38,6 +38,10 @@ def root(tmp_path):
     return root
 
 
+def stage_dir(root):
+    return root / "build" / "stage" / SOURCE
+
+
 def spec_file(root):
     return root / "sources" / SOURCE / "pipeline_spec.yaml"
 
@@ -208,7 +212,8 @@ def test_a_missing_or_corrupt_manifest_is_rebuilt_from_a_listing_and_hashes(root
     rebuilt = json.loads(
         base64.b64decode(client.workspace.export(f"{FOLDER}/.lakeflow_manifest.json").content)
     )
-    assert set(rebuilt) == set(state_record(root)["files"]) and len(rebuilt) == 8
+    staged = {p.relative_to(stage_dir(root)).as_posix() for p in stage_dir(root).rglob("*.py")}
+    assert set(rebuilt) == set(state_record(root)["files"]) == staged
     assert writes_during(served(root), lambda: run_deploy(root)) == []
 
 
@@ -235,6 +240,7 @@ def test_destroy_without_local_state_finds_what_deploy_made_and_removes_its_fold
         content=base64.b64encode(b"# the user's own file\n").decode(),
         format=ImportFormat.AUTO,
     )
+    deployed = len(state_record(root)["files"])
     (root / ".lakeflow" / "state" / "local.json").unlink()
     destroy.destroy_source(fresh_context(root), confirmed=True)
     out = capsys.readouterr().out
@@ -245,7 +251,7 @@ def test_destroy_without_local_state_finds_what_deploy_made_and_removes_its_fold
     assert "removed pipeline local_developer_example" in out
     assert "removed connection example_connection" in out
     assert "removed schema main.local_developer_example" in out
-    assert re.search(r"removed 8 files and 4 folders under", out)
+    assert f"removed {deployed} files and 4 folders under {FOLDER}" in out
     assert f"left {FOLDER}/notes.py (not made by deploy)" in out
 
 
