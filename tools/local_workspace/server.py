@@ -52,6 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
     store: Store
     token: str
     latency_seconds: float
+    kill_pid: int | None = None  # set per request by a kill fault
 
     def log_message(self, format, *args):  # noqa: A002 - the request log is requests.jsonl
         return
@@ -62,6 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        self.kill_pid = None
         refusal = self._refusal(url.path, raw)
         if refusal:
             status, code, message = refusal
