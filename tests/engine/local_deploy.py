@@ -16,8 +16,7 @@ from pathlib import Path
 
 from databricks.sdk import WorkspaceClient
 
-from tools.lakeflow import connection as connection_step
-from tools.lakeflow import context, core, pipeline_deploy, plan, project, stage, sync, targets
+from tools.lakeflow import apply, context, core, plan, project, stage, targets
 from tools.local_workspace import LocalWorkspace
 
 SOURCE = "example"
@@ -58,14 +57,11 @@ def fresh_context(root: Path, name: str = SOURCE):
 
 
 def run_deploy(root: Path, name: str = SOURCE) -> str:
-    """sync, connection, schema, pipeline; returns what they printed."""
+    """What `doit deploy:<s>` does after staging (plan, workspace lock, apply every resource);
+    returns what it printed."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        ctx = fresh_context(root, name)
-        sync.sync_source(ctx)
-        connection_step.deploy_connection(ctx)
-        pipeline_deploy.deploy_schema(ctx)
-        pipeline_deploy.deploy_pipeline(ctx)
+        apply.deploy_source(fresh_context(root, name))
     return out.getvalue()
 
 

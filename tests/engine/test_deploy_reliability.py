@@ -261,7 +261,7 @@ def test_a_second_deploy_of_the_same_source_fails_naming_the_lock_holder(root, m
     init.write_text(init.read_text() + "# changed\n")  # a file to upload: the sync takes the lock
     client = sdk(root)
     holder = deploy_lock.acquire(client, FOLDER, "alice@example.com")  # another deploy, running
-    monkeypatch.setenv("LAKEFLOW_LOCK_TIMEOUT", "1")
+    monkeypatch.setenv("LAKEFLOW_DEPLOY_LOCK_WAIT", "1")
     with pytest.raises(deploy_lock.DeployLocked, match=r"deploy locked by alice@example\.com on "):
         run_deploy(root)
     remote = core.read_file(client, f"{FOLDER}/sources/{SOURCE}/__init__.py")

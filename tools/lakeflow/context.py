@@ -63,11 +63,6 @@ class DeployContext:
         return self.session.workspace_folder(self.name)
 
     @property
-    def lock_folder(self) -> str:
-        """Where the workspace deploy lock of this source lives: beside its manifest."""
-        return self.remote_root
-
-    @property
     def catalog(self) -> str:
         return self.pipeline.catalog or self.target.catalog
 

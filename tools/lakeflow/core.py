@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import copy
 import io
-import os
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,8 +44,8 @@ from databricks.sdk.errors.platform import InvalidParameterValue
 from databricks.sdk.service.catalog import VolumeType
 from databricks.sdk.service.workspace import ImportFormat, Language, ObjectInfo, ObjectType
 
-from tools.lakeflow import deploy_lock, project
-from tools.lakeflow.state import LOCK_TIMEOUT_ENV, DeployState
+from tools.lakeflow import project
+from tools.lakeflow.state import DeployState
 from tools.lakeflow.targets import Target, selected_target, workspace_client
 
 ACTIONS = ("create", "update", "delete", "unchanged")
@@ -207,7 +206,6 @@ class Resource(Generic[C]):
     kind: str
     plan: Callable[[C], list[Change]]
     apply: Callable[[C, list[Change]], None]
-    workspace_lock: bool = False  # apply under the workspace deploy lock (see `deploy`)
 
 
 def plan(ctx: C, resources: Iterable[Resource[C]]) -> list[Change]:
@@ -216,26 +214,12 @@ def plan(ctx: C, resources: Iterable[Resource[C]]) -> list[Change]:
 
 
 def deploy(ctx: C, resource: Resource[C]) -> list[Change]:
-    """Plan and apply one resource kind under the state lock; returns its changes.
-
-    A resource with `workspace_lock` (the files and their manifest) that has something to write
-    also holds the deploy lock in the workspace folder the context names (`lock_folder`), so a
-    deploy of the same source from another machine waits (or fails naming the holder); the plan
-    is made again under it, since the other deploy may have changed what is live.
-    """
+    """Plan and apply one resource kind under the state lock; returns its changes."""
     state = ctx.session.state
     with state.lock:
         state.reload()
         changes = resource.plan(ctx)
-        folder = getattr(ctx, "lock_folder", None) if resource.workspace_lock else None
-        if folder and any(c.writes for c in changes):
-            wait = float(os.environ.get(LOCK_TIMEOUT_ENV) or deploy_lock.WAIT_SECONDS)
-            owner = ctx.session.user_name
-            with deploy_lock.deploy_lock(ctx.session.client, folder, owner, wait_seconds=wait):
-                changes = resource.plan(ctx)
-                resource.apply(ctx, changes)
-        else:
-            resource.apply(ctx, changes)
+        resource.apply(ctx, changes)
         state.save()
     return changes
 

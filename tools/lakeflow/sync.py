@@ -99,7 +99,8 @@ def plan_files(ctx: DeployContext) -> list[Change]:
     if deploy_lock.LOCK_FILE in listing.files:
         holder = deploy_lock.read_holder(ctx.client, ctx.remote_root)
         if holder and deploy_lock.abandoned(holder):
-            # Deploying takes it over, then releases it: a killed deploy's lock does not linger.
+            # A write, so the deploy takes the lock (over), then releases it: a killed deploy's
+            # lock does not linger.
             why = f"held by {deploy_lock.describe(holder)}, a process that is gone"
             changes.append(Change("lock", deploy_lock.LOCK_FILE, "delete", why))
     if writes:
@@ -120,7 +121,7 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
         if change.kind == "folder":
             core.make_folder(ctx.client, rel)
         elif change.kind == "lock":
-            pass  # taken over by core.deploy's workspace lock, released after this apply
+            pass  # taken over by the deploy's workspace lock, released when the deploy ends
         elif change.kind == "manifest":
             print(f"  manifest {change.reason}: rebuilt from the listing and file hashes")
         elif change.action == "delete":
@@ -151,8 +152,7 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
     )
 
 
-# The manifest is the state a second machine reads: its writes happen under the workspace lock.
-FILES = core.Resource("file", plan_files, apply_files, workspace_lock=True)
+FILES = core.Resource("file", plan_files, apply_files)
 
 
 def sync_source(ctx: DeployContext) -> list[Change]:
