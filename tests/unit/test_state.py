@@ -20,6 +20,15 @@ def test_a_new_store_gets_a_salt_on_disk_at_once(repo):
     assert DeployState("local", repo.root).salt == state.salt
 
 
+def test_a_state_file_deleted_under_a_running_process_gets_a_new_salt(repo):
+    state = DeployState("local", repo.root)
+    (repo.root / ".lakeflow/state/local.json").unlink()
+    state.reload()
+    assert len(state.salt) == 32
+    state.save()
+    assert on_disk(repo)["salt"] == state.salt
+
+
 def test_source_records_are_created_empty_and_saved(repo):
     state = DeployState("local", repo.root)
     state.source("a")["files"] = {"x": {"sha256": "1"}}

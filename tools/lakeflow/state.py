@@ -118,7 +118,9 @@ class DeployState:
 
     @property
     def salt(self) -> str:
-        salt: str = self.data["salt"]
+        # The state file may be deleted while a process runs; a new salt then, never a KeyError
+        # (the next deploy re-hashes the connection options once).
+        salt: str = self.data.setdefault("salt", secrets.token_hex(16))
         return salt
 
     def source(self, name: str) -> dict[str, Any]:
