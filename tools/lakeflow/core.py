@@ -460,6 +460,15 @@ def list_folder(client: WorkspaceClient, root: str) -> Listing:
     return listing
 
 
+def modified_at(client: WorkspaceClient, path: str) -> int | None:
+    """One file's modified_at, from a listing of its folder (one GET); None when it is absent."""
+    folder = path.rsplit("/", 1)[0]
+    try:
+        return next((o.modified_at for o in client.workspace.list(folder) if o.path == path), None)
+    except NotFound:
+        return None
+
+
 def missing_folders(root: str, rels: Iterable[str], listing: Listing) -> list[str]:
     """Folders (absolute) to create before writing `rels` under root: the root, each parent."""
     needed = {"", *(Path(rel).parent.as_posix() for rel in rels)} - {"."}

@@ -6,6 +6,8 @@ mean exporting every file on every deploy. The manifest (sha256 and modified_at 
 fresh clone (no local state) learn what is deployed with one export, and upload nothing that is
 already identical. It is not trusted blindly: a file whose modified_at differs from its entry is
 hashed as it is, and a missing or corrupt manifest is rebuilt from the listing and those hashes.
+A manifest whose modified_at is the one deploy saw right after writing it is not exported again:
+a no-op deploy reads only listings; a manifest edited or deleted out of band is read and checked.
 
 The plan makes one recursive listing (a GET per folder). It shows files deleted out of band
 (restored) and files whose `modified_at` differs from what deploy recorded (edited out of band,
@@ -85,8 +87,14 @@ def plan_files(ctx: DeployContext) -> list[Change]:
     # Managed mode stages no files: those files mode left are deleted (a mode switch).
     staged = {} if managed.is_managed(ctx) else stage.staged_files(ctx.name, ctx.root)
     listing = core.list_folder(ctx.client, ctx.remote_root)
-    manifest, broken = read_manifest(ctx, listing)
     recorded = ctx.source_state.get("files")
+    written_at = ctx.source_state.get("manifest_modified_at")
+    manifest: dict[str, dict[str, Any]] | None
+    if recorded is not None and written_at and listing.files.get(MANIFEST) == written_at:
+        # Untouched since this deploy wrote it (any edit changes its modified_at): no export.
+        manifest, broken = manifest_of(recorded), ""
+    else:
+        manifest, broken = read_manifest(ctx, listing)
     if recorded is None:
         recorded = _rebuilt(ctx, listing, manifest, set(staged))
     desired = {rel: sha256(path) for rel, path in staged.items()}
@@ -142,7 +150,10 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
             if entry.get("modified_at") is None and rel in live_files:
                 entry["modified_at"] = live_files[rel]
         content = json.dumps(manifest_of(files), indent=1, sort_keys=True).encode()
-        core.write_file(ctx.client, f"{ctx.remote_root}/{MANIFEST}", content)
+        manifest_path = f"{ctx.remote_root}/{MANIFEST}"
+        core.write_file(ctx.client, manifest_path, content)
+        ctx.source_state["manifest_modified_at"] = core.modified_at(ctx.client, manifest_path)
+        ctx.state.save()
     counts = core.count(c for c in changes if c.kind == "file")
     if not any(counts.values()):
         return  # nothing staged nor deployed (managed mode): nothing to report
