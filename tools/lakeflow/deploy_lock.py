@@ -26,7 +26,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any
 
+from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, ResourceAlreadyExists
 from databricks.sdk.service.workspace import ImportFormat
 
@@ -45,26 +47,27 @@ def lock_path(folder: str) -> str:
     return f"{folder.rstrip('/')}/{LOCK_FILE}"
 
 
-def describe(holder: dict) -> str:
+def describe(holder: dict[str, Any]) -> str:
     return (
         f"{holder.get('owner', '?')} on {holder.get('host', '?')} "
         f"(pid {holder.get('pid', '?')}) since {holder.get('acquired_at', '?')}"
     )
 
 
-def read_holder(client, folder: str) -> dict | None:
+def read_holder(client: WorkspaceClient, folder: str) -> dict[str, Any] | None:
     """The lock's content, or None when nobody holds it."""
     try:
         exported = client.workspace.export(lock_path(folder))
     except NotFound:
         return None
     try:
-        return json.loads(base64.b64decode(exported.content or ""))
+        holder: dict[str, Any] = json.loads(base64.b64decode(exported.content or ""))
+        return holder
     except ValueError:
         return {"owner": "unreadable lock file"}
 
 
-def abandoned(holder: dict) -> bool:
+def abandoned(holder: dict[str, Any]) -> bool:
     """Held by a process of this machine that no longer runs (a deploy killed mid-way): safe to
     take over. Deploys on one machine also share the local state lock, so no live process can
     be taking it over at the same moment."""
@@ -80,7 +83,7 @@ def abandoned(holder: dict) -> bool:
     return False
 
 
-def _write(client, folder: str, holder: dict, overwrite: bool) -> None:
+def _write(client: WorkspaceClient, folder: str, holder: dict[str, Any], overwrite: bool) -> None:
     def put() -> None:
         client.workspace.import_(
             lock_path(folder),
@@ -97,7 +100,7 @@ def _write(client, folder: str, holder: dict, overwrite: bool) -> None:
 
 
 def acquire(
-    client,
+    client: WorkspaceClient,
     folder: str,
     owner: str,
     *,
@@ -106,7 +109,7 @@ def acquire(
     poll_seconds: float = POLL_SECONDS,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict:
+) -> dict[str, Any]:
     """Take the lock on `folder` (created if missing); returns what was written, token included.
     Two writes per deploy that writes anything: this import and release's delete."""
     holder = {
@@ -149,7 +152,7 @@ def acquire(
         sleep(poll_seconds)
 
 
-def release(client, folder: str, holder: dict) -> bool:
+def release(client: WorkspaceClient, folder: str, holder: dict[str, Any]) -> bool:
     """Delete the lock if it is still ours; returns whether it was."""
     current = read_holder(client, folder)
     if not current or current.get("token") != holder["token"]:
@@ -163,7 +166,9 @@ def release(client, folder: str, holder: dict) -> bool:
 
 
 @contextmanager
-def deploy_lock(client, folder: str, owner: str, **options) -> Iterator[dict]:
+def deploy_lock(
+    client: WorkspaceClient, folder: str, owner: str, **options: Any
+) -> Iterator[dict[str, Any]]:
     """`with deploy_lock(client, remote_root, user_name): ...` holds the lock for the block."""
     holder = acquire(client, folder, owner, **options)
     try:

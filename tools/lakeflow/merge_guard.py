@@ -43,5 +43,5 @@ def merge_and_stamp(name: str, root: Path = project.REPO_ROOT) -> bool:
             file=sys.stderr,  # doit shows a task's stderr; its stdout only at verbosity 2
         )
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(_digest(generated) + "\n")
+    stamp.write_text(f"{_digest(generated)}\n")  # the merge just wrote it: never None
     return written

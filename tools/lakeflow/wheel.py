@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,9 +32,9 @@ from libs import runtime_names
 from tools.lakeflow import project
 from tools.lakeflow.errors import LakeflowError
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10: tomli comes with hatchling there
+else:  # Python 3.10: tomli comes with hatchling there
     import tomli as tomllib
 
 ENTRY_POINT_GROUP = "lakeflow_connect.sources"
@@ -79,7 +80,7 @@ def _requirements(path: Path) -> list[str]:
     return [line for line in lines if line]
 
 
-def project_metadata(name: str, root: Path = project.REPO_ROOT) -> dict:
+def project_metadata(name: str, root: Path = project.REPO_ROOT) -> dict[str, Any]:
     """name, version, description, requires-python, dependencies of the connector's wheel."""
     path = own_pyproject(name, root)
     rel = path.relative_to(root).as_posix()
