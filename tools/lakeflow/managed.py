@@ -17,12 +17,11 @@ pipeline is updated in place (never recreated), dropping the other mode's settin
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.lakeflow import core, wheel
+from tools.lakeflow import core, sync, wheel
 from tools.lakeflow.core import Change
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ def local_wheel(ctx: DeployContext) -> Path:
 
 def wheel_remote_path(ctx: DeployContext) -> str:
     built = local_wheel(ctx)
-    digest = hashlib.sha256(built.read_bytes()).hexdigest()[:16]
+    digest = sync.sha256(built)[:16]
     return f"{volume_dir(ctx)}/{digest}/{built.name}"
 
 

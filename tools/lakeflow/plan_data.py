@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.lakeflow import connection, core, project, stage
 from tools.lakeflow.errors import LakeflowError
+from tools.lakeflow.sync import sha256
 
 if TYPE_CHECKING:
     from tools.lakeflow.context import DeployContext
@@ -38,8 +39,7 @@ def input_hashes(ctx: DeployContext, mode: str) -> dict[str, str]:
     """Every local input of the deploy, by name: what a reviewed plan was computed from."""
     root = ctx.root
     files = {
-        f"stage/{rel}": hashlib.sha256(path.read_bytes()).hexdigest()
-        for rel, path in stage.staged_files(ctx.name, root).items()
+        f"stage/{rel}": sha256(path) for rel, path in stage.staged_files(ctx.name, root).items()
     }
     source = project.source_dir(ctx.name, root)
     for path in (
@@ -48,12 +48,12 @@ def input_hashes(ctx: DeployContext, mode: str) -> dict[str, str]:
         root / "targets.yaml",
     ):
         if path.is_file():
-            files[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+            files[path.relative_to(root).as_posix()] = sha256(path)
     if mode == "managed":
         from tools.lakeflow import wheel
 
         built = wheel.wheel_path(ctx.name, root)
-        files[f"wheel/{built.name}"] = hashlib.sha256(built.read_bytes()).hexdigest()
+        files[f"wheel/{built.name}"] = sha256(built)
     files["connection options"] = connection.options_hash(ctx.options, ctx.state.salt)
     files["mode"] = _digest(mode)
     return dict(sorted(files.items()))
