@@ -32,6 +32,8 @@ SPARK_API_ONLY = "pyspark-client>=4.0,<5"
 # environment `./dev` keeps in sync with pyproject.toml, so the full pyspark is installed once per
 # machine, not once per session.
 DEV_PYTHON = sys.executable
+# pytest-xdist workers of the engine session (LAKEFLOW_TEST_WORKERS overrides; 0 runs serially)
+ENGINE_WORKERS = 4
 
 
 def _split_since(session: nox.Session) -> tuple[str | None, list[str]]:
@@ -104,8 +106,11 @@ def test(session: nox.Session, target: str) -> None:
         # The venv nox made for this parameter stays empty (~0.1 s): the engine tests need the
         # whole project, which is exactly the dev environment.
         python = _dev_env(session)
-        # tests/unit has its own session, `unit`, run first
-        pytest_args = ["--ignore=tests/unit", *pytest_args]
+        # tests/unit has its own session, `unit`, run first. The engine tests mostly wait on doit
+        # subprocesses and sockets, so they run on more xdist workers than cores (tests/conftest.py
+        # keeps a module that shares a module-scoped fixture on one worker).
+        workers = os.environ.get("LAKEFLOW_TEST_WORKERS", str(ENGINE_WORKERS))
+        pytest_args = ["--ignore=tests/unit", "-n", workers, "--dist", "loadgroup", *pytest_args]
         _run_pytest(session, target, "tests", "-m", "not spark", *pytest_args, python=python)
         return
     session.install(*CONNECTOR_TEST_DEPS)
