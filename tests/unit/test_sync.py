@@ -28,8 +28,10 @@ def live(monkeypatch):
     """The fake live-state reader: what `core.list_folder` reports for the source's folder."""
     listing = Listing()
 
-    def list_folder(client, root):
+    def list_folder(client, root, expected=()):
         assert root == ROOT
+        # the folders staged or recorded files live in, ancestors included, asked for up front
+        assert all(f.startswith(f"{ROOT}/") for f in expected), expected
         return listing
 
     def read_file(client, path):

@@ -91,8 +91,8 @@ def masked(options: dict[str, str], secret_names: set[str]) -> str:
 def live_connection(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] | None:
     """One read of the live connection, None when it is missing (started early by a deploy with
     `prefetch`)."""
-    client, name = ctx.client, ctx.connection_name
-    read = lambda: core.read_connection(client, name)  # noqa: E731
+    name = ctx.connection_name
+    read = lambda: core.read_connection(ctx.client, name)  # noqa: E731  (client made in the thread)
     found = ctx.session.read_once(("connection", name), read, prefetch)
     return found if isinstance(found, dict) else None
 

@@ -431,9 +431,13 @@ class Listing:
     folders: set[str] = field(default_factory=set)  # rel, "" for the root itself
 
 
-def list_folder(client: WorkspaceClient, root: str) -> Listing:
-    """Everything under a workspace folder, one GET per folder, the folders of one depth listed
-    concurrently (one round trip per level, not per folder); empty when it does not exist."""
+def list_folder(client: WorkspaceClient, root: str, expected: Iterable[str] = ()) -> Listing:
+    """Everything under a workspace folder, one GET per folder; empty when it does not exist.
+
+    The root and the `expected` folders (absolute paths, e.g. those staged files live in) are
+    requested together in the first round trip; a folder found that was not expected is listed
+    in the next round with the rest of its depth. So a tree as expected costs one round trip, not
+    one per depth, and no folder is read twice."""
 
     def objects(folder: str) -> list[ObjectInfo] | None:
         try:
@@ -443,10 +447,14 @@ def list_folder(client: WorkspaceClient, root: str) -> Listing:
 
     listing, level = Listing(), [root]
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="lakeflow-list") as pool:
+        early = {
+            folder: pool.submit(objects, folder) for folder in dict.fromkeys([root, *expected])
+        }
         while level:
-            found = list(pool.map(objects, level)) if len(level) > 1 else [objects(level[0])]
+            pending = [early.pop(f) if f in early else pool.submit(objects, f) for f in level]
             next_level = []
-            for folder, contents in zip(level, found, strict=True):
+            for folder, future in zip(level, pending, strict=True):
+                contents = future.result()
                 if contents is None:
                     continue
                 listing.folders.add(folder[len(root) :].lstrip("/"))

@@ -8,26 +8,32 @@ databricks-sdk takes about two seconds, which plain `doit` (merge and stage) sho
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tools.lakeflow.context import DeployContext
 
+_contexts: dict[str, DeployContext] = {}
 
-@cache
-def _context(name: str) -> DeployContext:
-    from tools.lakeflow import context
 
-    return context.prepare(name)
+def _context(name: str, prefetch: bool = False) -> DeployContext:
+    """The source's context, made once per process. With `prefetch` (the steps that plan), the
+    deploy's read-only checks start as soon as the specs are read, before the connector check."""
+    if name not in _contexts:
+        from tools.lakeflow import context
+
+        before = _prefetch_checks if prefetch else None
+        _contexts[name] = context.prepare(name, before_checks=before)
+    return _contexts[name]
 
 
 def _prefetch_checks(ctx: DeployContext) -> None:
-    """Start the deploy's independent read-only checks together, in threads: the connection, the
-    schema and the pipeline steps all follow the sync and take these results when they get
-    there (each read once)."""
-    from tools.lakeflow import connection, pipeline_deploy
+    """Start the deploy's independent read-only checks together, in threads (the first one also
+    connects): the folder listing, the connection, the schema and the pipeline. The steps take
+    these results when they get there (each read once)."""
+    from tools.lakeflow import connection, pipeline_deploy, sync
 
+    sync.live_listing(ctx, prefetch=True)
     connection.live_connection(ctx, prefetch=True)
     pipeline_deploy.live_schema(ctx, prefetch=True)
     pipeline_deploy.live_pipeline(ctx, prefetch=True)
@@ -36,9 +42,7 @@ def _prefetch_checks(ctx: DeployContext) -> None:
 def sync_files(name: str) -> None:
     from tools.lakeflow import sync
 
-    ctx = _context(name)
-    _prefetch_checks(ctx)
-    sync.sync_source(ctx)
+    sync.sync_source(_context(name, prefetch=True))
 
 
 def deploy_connection(name: str) -> None:
@@ -74,17 +78,13 @@ def show_status(name: str) -> None:
 def show_plan(name: str, json_file: str = "") -> None:
     from tools.lakeflow import plan
 
-    ctx = _context(name)
-    _prefetch_checks(ctx)
-    plan.plan_deploy(ctx, json_file=json_file)
+    plan.plan_deploy(_context(name, prefetch=True), json_file=json_file)
 
 
 def deploy_source(name: str, **options: Any) -> None:
     from tools.lakeflow import apply
 
-    ctx = _context(name)
-    _prefetch_checks(ctx)
-    apply.deploy_source(ctx, **options)
+    apply.deploy_source(_context(name, prefetch=True), **options)
 
 
 def authorize_source(name: str) -> None:

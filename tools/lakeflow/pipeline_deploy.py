@@ -17,9 +17,9 @@ from tools.lakeflow.core import Change
 # -- schema -----------------------------------------------------------------------------------
 def live_schema(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] | None:
     """One read of the destination schema (started early by a deploy with `prefetch`)."""
-    client, full_name = ctx.client, f"{ctx.catalog}.{ctx.schema}"
+    full_name = f"{ctx.catalog}.{ctx.schema}"
     return ctx.session.read_once(
-        ("schema", full_name), lambda: core.read_schema(client, full_name), prefetch
+        ("schema", full_name), lambda: core.read_schema(ctx.client, full_name), prefetch
     )
 
 
@@ -86,9 +86,9 @@ def desired_spec(ctx: DeployContext) -> dict[str, Any]:
 def live_pipeline(ctx: DeployContext, prefetch: bool = False) -> dict[str, Any] | None:
     """The live pipeline, by the recorded id else by name (started early with `prefetch`; keyed
     by the recorded id, so a prefetch made before the state changed is not used)."""
-    client, name = ctx.client, ctx.pipeline_name
+    name = ctx.pipeline_name
     recorded = ctx.source_state.get("pipeline", {}).get("pipeline_id")
-    read = lambda: core.find_pipeline(client, recorded, name)  # noqa: E731
+    read = lambda: core.find_pipeline(ctx.client, recorded, name)  # noqa: E731
     return ctx.session.read_once(("pipeline", recorded, name), read, prefetch)
 
 

@@ -79,14 +79,34 @@ def manifest_of(files: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
 
 
+def staged_for(ctx: DeployContext) -> dict[str, Path]:
+    """The staged files deploy uploads; none in managed mode (it deletes what files mode left)."""
+    from tools.lakeflow import managed
+
+    return {} if managed.is_managed(ctx) else stage.staged_files(ctx.name, ctx.root)
+
+
+def live_listing(ctx: DeployContext, prefetch: bool = False) -> core.Listing | None:
+    """One listing of the source's workspace folder (started early by a deploy with `prefetch`).
+    The folders staged and recorded files live in are listed in the same round trip as the root."""
+
+    def read() -> core.Listing:
+        rels = [*staged_for(ctx), *ctx.source_state.get("files", {})]
+        parts = [rel.split("/")[:-1] for rel in rels]
+        folders = {"/".join(p[:depth]) for p in parts for depth in range(1, len(p) + 1)}
+        return core.list_folder(
+            ctx.client, ctx.remote_root, [f"{ctx.remote_root}/{f}" for f in sorted(folders)]
+        )
+
+    return ctx.session.read_once(("listing", ctx.remote_root), read, prefetch)
+
+
 def plan_files(ctx: DeployContext) -> list[Change]:
     """One change per staged or recorded file, preceded by the folders an upload needs, and
     followed by the manifest when it is missing, corrupt or out of date."""
-    from tools.lakeflow import managed
-
-    # Managed mode stages no files: those files mode left are deleted (a mode switch).
-    staged = {} if managed.is_managed(ctx) else stage.staged_files(ctx.name, ctx.root)
-    listing = core.list_folder(ctx.client, ctx.remote_root)
+    staged = staged_for(ctx)
+    listing = live_listing(ctx)
+    assert listing is not None  # read_once without prefetch returns the read
     recorded = ctx.source_state.get("files")
     written_at = ctx.source_state.get("manifest_modified_at")
     manifest: dict[str, dict[str, Any]] | None
