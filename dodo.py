@@ -4,6 +4,8 @@
 is the everyday command. A task re-runs only when one of its file_dep changed.
 """
 
+import sys
+
 from tools.lakeflow import (
     deploy,
     input_cache,
@@ -26,6 +28,7 @@ from tools.lakeflow.doit_support import (
     REFRESH,
     YES,
     action,
+    needed_sources,
     remote_task,
 )
 from tools.notebook_based_deployment import tasks as notebook_tasks
@@ -36,21 +39,68 @@ project.lakeflow_dir().mkdir(exist_ok=True)  # doit keeps its state file there
 DOIT_CONFIG = {"default_tasks": ["merge", "stage"]}
 SOURCES = project.source_names()
 ENGINE = project.REPO_ROOT / "tools" / "lakeflow"
+# What each group's task for a source depends on (task_dep, or a file_dep another group makes);
+# tests/engine/test_dodo_groups.py checks it against the graph doit builds.
+GROUP_DEPENDS: dict[str, list[str]] = {
+    "shared": [],
+    "merge": ["shared"],
+    "stage": ["merge", "shared"],
+    "wheel": ["merge"],
+    "check": ["merge"],
+    "sync": ["stage"],
+    "connection": ["sync"],
+    "schema": ["connection"],
+    "pipeline": ["schema"],
+    "deploy": ["check", "stage", "wheel"],
+    "run": [],
+    "status": [],
+    "plan": ["stage"],
+    "auth": [],
+    "destroy": [],
+    "notebooks": ["merge"],
+    "notebook_deploy": ["merge"],
+    "notebook_plan": ["merge"],
+}
+# Only the groups (and sources) this command line can reach get tasks: a no-op `doit` at 200
+# sources then makes 400 tasks, not 3,200. `doit list`, `info` and the like get all of them.
+NEEDED = needed_sources(sys.argv, GROUP_DEPENDS, DOIT_CONFIG["default_tasks"])
+
+
+def sources_for(group: str, names: list[str] = SOURCES) -> list[str]:
+    """The sources whose `group` task this doit command can run (in order)."""
+    if NEEDED is None:
+        return names
+    wanted = NEEDED.get(group, set())
+    return names if wanted is None else [n for n in names if n in wanted]
 
 
 def _paths(paths):
     return sorted({str(p) for p in paths})
 
 
+def task_shared():
+    """Fingerprint what every source's merge (or stage) reads: one file_dep instead of ~15."""
+    for group in ("merge", "stage"):
+        yield {
+            "name": group,
+            "actions": [action(input_cache.write_fingerprint, group)],
+            "file_dep": input_cache.shared_inputs(group),
+            "targets": [str(input_cache.fingerprint_path(group))],
+            "clean": True,
+        }
+
+
 def task_merge():
     """Merge a connector and the shared runtime it uses into its single generated file."""
     # Import graphs come from .lakeflow/merge-inputs.json while their files are unchanged.
-    inputs = input_cache.merge_inputs(SOURCES)
-    for name in SOURCES:
+    names = sources_for("merge")
+    inputs = input_cache.merge_inputs(names)
+    shared = str(input_cache.fingerprint_path("merge"))
+    for name in names:
         yield {
             "name": name,
             "actions": [action(merge_guard.merge_and_stamp, name)],
-            "file_dep": _paths([*inputs[name], ENGINE / "merge.py", ENGINE / "runtime_modules.py"]),
+            "file_dep": [shared, *input_cache.own_inputs(inputs[name], "merge")],
             "uptodate": [(merge_guard.unedited, [name])],  # a hand edit re-runs the merge
             "targets": [str(project.generated_file(name))],
             "clean": True,
@@ -59,21 +109,21 @@ def task_merge():
 
 def task_stage():
     """Lay out build/stage/<source>/, the exact file set a deploy uploads."""
-    for name in SOURCES:
+    shared = str(input_cache.fingerprint_path("stage"))
+    for name in sources_for("stage"):
+        inputs, outputs = stage.stage_task_files(name)
         yield {
             "name": name,
             "actions": [action(stage.stage_source, name)],
-            "file_dep": _paths(
-                [*stage.stage_inputs(name), ENGINE / "stage.py", ENGINE / "specs.py"]
-            ),
-            "targets": _paths(stage.stage_outputs(name)),
+            "file_dep": [shared, *input_cache.own_inputs(inputs, "stage")],
+            "targets": outputs,
             "clean": True,
         }
 
 
 def task_wheel():
     """Build the connector's wheel (managed mode): byte-identical for identical inputs."""
-    for name in SOURCES:
+    for name in sources_for("wheel"):
         yield {
             "name": name,
             "actions": [action(wheel.build_wheel, name)],
@@ -88,31 +138,31 @@ def task_wheel():
 # --- deploy tasks ---
 def task_sync():
     """Upload the changed staged files of a source (content hashes, not mtimes)."""
-    for name in SOURCES:
+    for name in sources_for("sync"):
         yield remote_task(name, deploy.sync_files, [f"stage:{name}"])
 
 
 def task_connection():
     """Create or update the source's Unity Catalog connection when its options changed."""
-    for name in SOURCES:
+    for name in sources_for("connection"):
         yield remote_task(name, deploy.deploy_connection, [f"sync:{name}"])
 
 
 def task_schema():
     """Create the destination schema if it is missing."""
-    for name in SOURCES:
+    for name in sources_for("schema"):
         yield remote_task(name, deploy.deploy_schema, [f"connection:{name}"])
 
 
 def task_pipeline():
     """Create the pipeline, or update it in place when its settings changed."""
-    for name in SOURCES:
+    for name in sources_for("pipeline"):
         yield remote_task(name, deploy.deploy_pipeline, [f"schema:{name}"])
 
 
 def task_check():
     """Read the merged connector in Spark (the warm local server, else a new session)."""
-    for name in SOURCES:
+    for name in sources_for("check"):
         # A folder copied from upstream has no spark_case.py: the check then only registers.
         spark_case = project.source_dir(name) / "test" / "spark_case.py"
         declared = [spark_case] if spark_case.is_file() else []
@@ -133,7 +183,7 @@ def task_spark_stop():
 def task_deploy():
     """Build, check in Spark, then deploy in the source's mode (files or managed): only what
     changed, under the workspace deploy lock. `doit deploy` deploys every source."""
-    for name in SOURCES:
+    for name in sources_for("deploy"):
         # Without pyspark, check:<s> prints a one-line notice instead of checking.
         yield remote_task(
             name,
@@ -148,7 +198,7 @@ def task_run_pipeline():
     `--full-refresh-tables c`)."""
     # doit reserves the task name `run` (its own command), so these are named `run:<s>` one by
     # one instead of as sub-tasks of a `run` group; `doit run:<s>` works the same.
-    for name in SOURCES:
+    for name in sources_for("run"):
         task = remote_task(
             name, deploy.run_pipeline, params=[FULL_REFRESH, REFRESH, FULL_REFRESH_TABLES]
         )
@@ -158,25 +208,25 @@ def task_run_pipeline():
 
 def task_status():
     """Show what is deployed for a source and its latest updates."""
-    for name in SOURCES:
+    for name in sources_for("status"):
         yield remote_task(name, deploy.show_status)
 
 
 def task_plan():
     """Dry run: one line per file or resource a deploy would create, update or delete."""
-    for name in SOURCES:
+    for name in sources_for("plan"):
         yield remote_task(name, deploy.show_plan, [f"stage:{name}"], params=[JSON_FILE])
 
 
 def task_auth():
     """Authorize the source's connection as its auth method needs (OAuth u2m: browser + PKCE)."""
-    for name in SOURCES:
+    for name in sources_for("auth"):
         yield remote_task(name, deploy.authorize_source)
 
 
 def task_destroy():
     """Remove what deploy created for a source (needs --yes)."""
-    for name in SOURCES:
+    for name in sources_for("destroy"):
         yield remote_task(name, deploy.destroy_source, params=[YES])
 
 
@@ -194,19 +244,19 @@ WITH_PRESET = _with_preset()  # once: three task groups use it
 
 def task_notebooks():
     """Generate DLT notebooks and bundle YAML from sources/<s>/deployment/deploy_preset.json."""
-    for name in WITH_PRESET:
+    for name in sources_for("notebooks", WITH_PRESET):
         yield remote_task(name, notebook_tasks.generate_notebooks, [f"merge:{name}"])
 
 
 def task_notebook_deploy():
     """Deploy the notebook pipelines and scheduled jobs of a preset: only what changed."""
-    for name in WITH_PRESET:
+    for name in sources_for("notebook_deploy", WITH_PRESET):
         yield remote_task(name, notebook_tasks.deploy_notebooks, [f"merge:{name}"])
 
 
 def task_notebook_plan():
     """Dry run of notebook_deploy: one line per volume file, notebook, pipeline and job."""
-    for name in WITH_PRESET:
+    for name in sources_for("notebook_plan", WITH_PRESET):
         yield remote_task(name, notebook_tasks.plan_notebooks, [f"merge:{name}"])
 
 

@@ -93,4 +93,4 @@ def test_the_workflow_builds_its_matrix_from_nox_and_the_since_selection():
     session = workflow["jobs"]["session"]
     assert session["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     cached = [s["with"]["path"] for s in session["steps"] if "cache" in s.get("uses", "")]
-    assert ".uv-cache" in cached and any("doit-state.json" in p for p in cached)
+    assert ".uv-cache" in cached and any("doit-state.sqlite3" in p for p in cached)

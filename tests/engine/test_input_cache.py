@@ -45,7 +45,7 @@ def test_an_unchanged_repo_parses_nothing_and_gives_the_real_graph(box, parsed):
     assert cached(box) == first
     assert parsed == []
     for name in NAMES:
-        assert first[name] == merge.merge_inputs(name, box.root)
+        assert first[name] == [str(p) for p in merge.merge_inputs(name, box.root)]
 
 
 def test_editing_one_connector_reparses_only_it(box, parsed):
@@ -54,7 +54,7 @@ def test_editing_one_connector_reparses_only_it(box, parsed):
     box.edit("sources/second/second.py", "\n\nfrom libs import http_retry as retry_again\n")
     graph = cached(box)
     assert parsed == ["second"]
-    assert box.root / "libs" / "http_retry.py" in graph["second"]
+    assert str(box.root / "libs" / "http_retry.py") in graph["second"]
 
 
 def test_a_touch_without_a_change_is_recognised_by_content_hash(box, parsed):
@@ -107,5 +107,5 @@ def test_a_cache_whose_stamps_do_not_match_the_files_is_not_trusted(box, parsed)
     data["stamps"][str(box.root / "libs/utils.py")] = [1, 1, "0" * 64]
     path.write_text(json.dumps(data))
     parsed.clear()
-    assert cached(box)["example"] == merge.merge_inputs("example", box.root)
+    assert cached(box)["example"] == [str(p) for p in merge.merge_inputs("example", box.root)]
     assert "example" in parsed

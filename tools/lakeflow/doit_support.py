@@ -93,3 +93,51 @@ def remote_task(
         "uptodate": [False],
         "verbosity": 2,
     }
+
+
+# -- which task groups a command line needs ------------------------------------------------------
+# doit builds every task of every group before it runs one. With 16 groups that is ~16 tasks
+# per source, so a no-op `doit` at 200 sources spent most of its time making tasks it never
+# looks at. `needed_sources` reads doit's command line and says, per group, which sources need
+# tasks; a group nobody asked for (directly or as a dependency) gets none. Anything it does not
+# understand means "every group, every source", doit's own behaviour.
+EVERY = None  # every source of a group
+DOIT_RUN = "run"  # doit's command that executes tasks (and the default one)
+
+
+def needed_sources(
+    argv: Sequence[str], depends: dict[str, Sequence[str]], default: Sequence[str]
+) -> dict[str, set[str] | None] | None:
+    """{group: sources needing its tasks (None: all)} for a `doit` command line; None when
+    every group is needed (`doit list`, `info`, `clean`, a target path, anything unclear).
+
+    depends: group → the groups its tasks depend on for the same source, by task_dep or by a
+    file_dep that is another task's target (tests check this table against the real graph)."""
+    words = list(argv[1:])
+    if words and words[0] == DOIT_RUN:
+        words = words[1:]
+    elif words and not words[0].startswith("-") and words[0].partition(":")[0] not in depends:
+        return None  # another doit command (only the first word can be one): list, info, clean...
+    wanted: dict[str, set[str] | None] = {}
+
+    def want(group: str, source: str | None) -> None:
+        have = wanted.get(group, set())
+        if have is None or (source is not None and source in have):
+            return
+        wanted[group] = None if source is None else {*have, source}
+        for needed in depends[group]:
+            want(needed, source)
+
+    for word in words:
+        if word.startswith("-"):
+            continue  # doit's options and task parameters
+        group, _, source = word.partition(":")
+        if group in depends:
+            want(group, source or None)
+        elif "/" in word or "." in word:
+            return None  # a target path: doit finds its task among all of them
+        # any other word is an option's value (`-n 4`, `--plan FILE`) or a name doit reports
+    if not any(not w.startswith("-") and w.partition(":")[0] in depends for w in words):
+        for group in default:
+            want(group, None)
+    return wanted

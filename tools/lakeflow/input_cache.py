@@ -21,16 +21,20 @@ an entry is only ever reused after its files were checked, never trusted over th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from tools.lakeflow import merge, project
+from tools.lakeflow import merge, project, stage
 
 CACHE_VERSION = 1
 GRAPH_ENGINE = (Path(merge.__file__).resolve(), Path(__file__).resolve())
+ENGINE_OF_MERGE = ("tools/lakeflow/merge.py", "tools/lakeflow/runtime_modules.py")
+ENGINE_OF_STAGE = ("tools/lakeflow/stage.py", "tools/lakeflow/specs.py")
+STAGED_SHARED = stage.SHARED_STAGED
 SHARED_FOLDERS = ("libs", "pipeline", "sources/interface")
 
 
@@ -124,8 +128,9 @@ def _watched_folders(name: str, inputs: list[Path], root: Path) -> set[str]:
     return {str(f) for f in folders | {p.parent for p in inputs} if f.is_dir()}
 
 
-def merge_inputs(names: list[str], root: Path = project.REPO_ROOT) -> dict[str, list[Path]]:
-    """`merge.merge_inputs` for every name, recomputed only for connectors whose files changed."""
+def merge_inputs(names: list[str], root: Path = project.REPO_ROOT) -> dict[str, list[str]]:
+    """`merge.merge_inputs` for every name, as path strings (what doit's file_dep takes),
+    recomputed only for connectors whose files changed."""
     root = root.resolve()
     data = _load(cache_path(root))
     stamps = _Stamps(data.get("stamps", {}))
@@ -135,7 +140,7 @@ def merge_inputs(names: list[str], root: Path = project.REPO_ROOT) -> dict[str, 
         entries = {}
         for key in engine:
             stamps.record(key)
-    result: dict[str, list[Path]] = {}
+    result: dict[str, list[str]] = {}
     for name in names:
         entry = entries.get(name)
         if (
@@ -144,7 +149,7 @@ def merge_inputs(names: list[str], root: Path = project.REPO_ROOT) -> dict[str, 
             and isinstance(entry.get("folders"), list)
             and all(stamps.unchanged(k) for k in [*entry["inputs"], *entry["folders"]])
         ):
-            result[name] = [Path(p) for p in entry["inputs"]]
+            result[name] = entry["inputs"]
             continue
         inputs = merge.merge_inputs(name, root)
         folders = sorted(_watched_folders(name, inputs, root))
@@ -153,10 +158,61 @@ def merge_inputs(names: list[str], root: Path = project.REPO_ROOT) -> dict[str, 
             if not stamps.unchanged(key):
                 stamps.record(key)
         stamps.dirty = True
-        result[name] = inputs
-    if stamps.dirty or set(entries) - set(names):
-        kept = {n: entries[n] for n in names if n in entries}
+        result[name] = entries[name]["inputs"]
+    # A run that defines some sources' tasks keeps the others' entries; a removed source's goes.
+    gone = {n for n in entries if n not in names and not project.source_dir(n, root).is_dir()}
+    if stamps.dirty or gone:
+        kept = {n: e for n, e in entries.items() if n not in gone}
         used = {k for e in kept.values() for k in [*e["inputs"], *e["folders"]]} | set(engine)
         stored = {k: v for k, v in stamps.stored.items() if k in used}
         _save(cache_path(root), {"version": CACHE_VERSION, "stamps": stored, "sources": kept})
     return result
+
+
+# -- one file_dep for what every source reads ----------------------------------------------------
+# Every merge reads the shared runtime and every stage copies part of it. As file_dep of each
+# source's tasks those ~15 files were checked by doit once per task: 6,000 checks at 200 sources
+# for a no-op. Instead each group has one fingerprint file, a target of its own task (`shared`),
+# rewritten only when the content of what it covers changed; the sources' tasks depend on it.
+SHARED_INPUTS = {
+    # every module a merge may pull in from outside the connector's folder, and the merge itself
+    "merge": ("libs/*.py", "pipeline/*.py", "sources/interface/*.py", *ENGINE_OF_MERGE),
+    # what a stage copies or renders for every source, and the stage itself
+    "stage": (*STAGED_SHARED, "tools/lakeflow/templates/ingest.py.j2", *ENGINE_OF_STAGE),
+}
+
+
+def shared_inputs(group: str, root: Path = project.REPO_ROOT) -> list[str]:
+    """The files `group`'s fingerprint covers (absolute paths, sorted)."""
+    return sorted(str(p) for pattern in SHARED_INPUTS[group] for p in root.glob(pattern))
+
+
+def fingerprint_path(group: str, root: Path = project.REPO_ROOT) -> Path:
+    return project.lakeflow_dir(root) / "shared" / f"{group}.sha256"
+
+
+def write_fingerprint(group: str, root: Path = project.REPO_ROOT) -> bool:
+    """Record the content of `group`'s shared inputs; the file is rewritten only when it changed
+    (so a `touch` or a checkout that changes nothing re-runs no source's task)."""
+    digest = hashlib.sha256()
+    for path in shared_inputs(group, root):
+        digest.update(f"{os.path.relpath(path, root)}\0".encode())
+        digest.update(_file_hash(Path(path)).encode())
+    line = f"{digest.hexdigest()}\n"
+    target = fingerprint_path(group, root)
+    if target.is_file() and target.read_text() == line:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(line)
+    return True
+
+
+def own_inputs(paths: list[str], group: str, root: Path = project.REPO_ROOT) -> list[str]:
+    """`paths` without those the group's fingerprint covers."""
+    covered = _covered(group, str(root))
+    return [p for p in paths if p not in covered]
+
+
+@functools.cache
+def _covered(group: str, root: str) -> frozenset[str]:
+    return frozenset(shared_inputs(group, Path(root)))

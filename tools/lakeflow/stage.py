@@ -6,6 +6,7 @@ Files are written only when their content changes, so downstream hashes and mtim
 
 from __future__ import annotations
 
+import os
 import pprint
 from pathlib import Path
 
@@ -27,28 +28,40 @@ INGEST_TEMPLATE = TEMPLATES_DIR / "ingest.py.j2"
 
 def staged_copies(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
     """Staged relative path → repo file, for every file staged as a plain copy."""
-    src = project.source_dir(name, root)
-    copies = {rel: root / rel for rel in SHARED_STAGED}
-    for filename in ("__init__.py", project.generated_file(name, root).name, f"{name}.py"):
-        copies[f"sources/{name}/{filename}"] = src / filename
-    hand_written_ingest = src / "ingest.py"
-    if hand_written_ingest.is_file():
+    return {rel: Path(path) for rel, path in _copies(name, str(root)).items()}
+
+
+def _copies(name: str, root: str) -> dict[str, str]:
+    # Strings, not Paths: doit's task definition runs this for every source on every `doit`.
+    src = os.path.join(root, "sources", name)
+    copies = {rel: os.path.join(root, rel) for rel in SHARED_STAGED}
+    for filename in ("__init__.py", runtime_names.generated_file_name(name), f"{name}.py"):
+        copies[f"sources/{name}/{filename}"] = os.path.join(src, filename)
+    hand_written_ingest = os.path.join(src, "ingest.py")
+    if os.path.isfile(hand_written_ingest):
         copies["ingest.py"] = hand_written_ingest
     return copies
 
 
 def stage_inputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
     """Every file the stage reads: doit's file_dep for `stage:<name>`."""
-    copies = staged_copies(name, root)
-    inputs = list(copies.values())
-    if "ingest.py" not in copies:
-        inputs += [project.source_dir(name, root) / "pipeline_spec.yaml", INGEST_TEMPLATE]
-    return inputs
+    return [Path(p) for p in stage_task_files(name, root)[0]]
 
 
 def stage_outputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
-    stage = project.stage_dir(name, root)
-    return [stage / rel for rel in sorted({*staged_copies(name, root), "ingest.py"})]
+    return [Path(p) for p in stage_task_files(name, root)[1]]
+
+
+def stage_task_files(name: str, root: Path = project.REPO_ROOT) -> tuple[list[str], list[str]]:
+    """(file_dep, targets) of `stage:<name>` as sorted path strings, from one look at the source
+    folder."""
+    copies = _copies(name, str(root))
+    inputs = set(copies.values())
+    if "ingest.py" not in copies:
+        spec = os.path.join(root, "sources", name, "pipeline_spec.yaml")
+        inputs |= {spec, str(INGEST_TEMPLATE)}
+    stage = str(project.stage_dir(name, root))
+    return sorted(inputs), [os.path.join(stage, rel) for rel in sorted({*copies, "ingest.py"})]
 
 
 def render_ingest(name: str, root: Path = project.REPO_ROOT) -> str:
