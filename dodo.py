@@ -66,12 +66,10 @@ GROUP_DEPENDS: dict[str, list[str]] = {
 NEEDED = needed_sources(sys.argv, GROUP_DEPENDS, DOIT_CONFIG["default_tasks"])
 
 
-def sources_for(group: str, names: list[str] = SOURCES) -> list[str]:
+def sources_for(group: str) -> list[str]:
     """The sources whose `group` task this doit command can run (in order)."""
-    if NEEDED is None:
-        return names
-    wanted = NEEDED.get(group, set())
-    return names if wanted is None else [n for n in names if n in wanted]
+    wanted = NEEDED.get(group, set()) if NEEDED is not None else None
+    return SOURCES if wanted is None else [n for n in SOURCES if n in wanted]
 
 
 def _paths(paths):
@@ -231,32 +229,26 @@ def task_destroy():
 
 
 # --- notebook tasks ---
-def _with_preset():
-    return [
-        n
-        for n in SOURCES
-        if (project.source_dir(n) / "deployment" / "deploy_preset.json").is_file()
-    ]
-
-
-WITH_PRESET = _with_preset()  # once: three task groups use it
+def with_preset(names: list[str]) -> list[str]:
+    """The sources among `names` that have a notebook deployment preset."""
+    return [n for n in names if (project.source_dir(n) / "deployment/deploy_preset.json").is_file()]
 
 
 def task_notebooks():
     """Generate DLT notebooks and bundle YAML from sources/<s>/deployment/deploy_preset.json."""
-    for name in sources_for("notebooks", WITH_PRESET):
+    for name in with_preset(sources_for("notebooks")):
         yield remote_task(name, notebook_tasks.generate_notebooks, [f"merge:{name}"])
 
 
 def task_notebook_deploy():
     """Deploy the notebook pipelines and scheduled jobs of a preset: only what changed."""
-    for name in sources_for("notebook_deploy", WITH_PRESET):
+    for name in with_preset(sources_for("notebook_deploy")):
         yield remote_task(name, notebook_tasks.deploy_notebooks, [f"merge:{name}"])
 
 
 def task_notebook_plan():
     """Dry run of notebook_deploy: one line per volume file, notebook, pipeline and job."""
-    for name in sources_for("notebook_plan", WITH_PRESET):
+    for name in with_preset(sources_for("notebook_plan")):
         yield remote_task(name, notebook_tasks.plan_notebooks, [f"merge:{name}"])
 
 

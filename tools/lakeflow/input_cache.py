@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from tools.lakeflow import merge, project, stage
@@ -66,10 +67,10 @@ class _Stamps:
 
     def _now(self, path: Path) -> tuple[int, int] | None:
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
             return None
-        return (stat.st_size if path.is_file() else -1), stat.st_mtime_ns
+        return (stat.st_size if S_ISREG(stat.st_mode) else -1), stat.st_mtime_ns
 
     def _content(self, path: Path) -> str:
         return _folder_hash(path) if path.is_dir() else _file_hash(path)

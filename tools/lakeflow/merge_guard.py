@@ -11,14 +11,20 @@ otherwise hash 200 files); when they moved, the hash decides.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from pathlib import Path
 
+from libs import runtime_names
 from tools.lakeflow import merge, project
 
 
 def stamp_file(name: str, root: Path = project.REPO_ROOT) -> Path:
-    return project.lakeflow_dir(root) / "merge" / f"{name}.sha256"
+    return Path(_stamp_path(name, root))
+
+
+def _stamp_path(name: str, root: Path) -> str:
+    return os.path.join(project.lakeflow_dir(root), "merge", f"{name}.sha256")
 
 
 def _digest(path: Path) -> str | None:
@@ -32,15 +38,18 @@ def _stat_key(path: Path) -> str:
 
 def unedited(name: str, root: Path = project.REPO_ROOT) -> bool:
     """doit uptodate: the generated file is exactly what the last merge wrote."""
-    generated = project.generated_file(name, root)
+    # os.path on strings: doit asks this for every source on every `doit`
+    generated = os.path.join(root, "sources", name, runtime_names.generated_file_name(name))
     try:
-        recorded = stamp_file(name, root).read_text().split(maxsplit=1)
-        stat_key = _stat_key(generated)
+        with open(_stamp_path(name, root)) as stamp:
+            recorded = stamp.read().split(maxsplit=1)
+        stat = os.stat(generated)
     except OSError:
         return False
+    stat_key = f"{stat.st_size} {stat.st_mtime_ns}"
     if len(recorded) == 2 and recorded[1].strip() == stat_key:
         return True
-    if not recorded or recorded[0] != _digest(generated):
+    if not recorded or recorded[0] != _digest(Path(generated)):
         return False
     _write_stamp(name, root, recorded[0], stat_key)  # touched, same content: stat-only again
     return True

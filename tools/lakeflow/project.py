@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from libs import runtime_names
@@ -16,13 +17,14 @@ def sources_dir(root: Path = REPO_ROOT) -> Path:
 
 def source_names(root: Path = REPO_ROOT) -> list[str]:
     """Every connector folder: `sources/<name>/<name>.py` exists."""
-    found = []
-    for child in sorted(sources_dir(root).iterdir()):
-        if child.name in NOT_SOURCES or child.name.startswith((".", "_")):
-            continue
-        if (child / f"{child.name}.py").is_file():
-            found.append(child.name)
-    return found
+    folder = str(sources_dir(root))  # strings, not Paths: every `doit` lists every source
+    return [
+        name
+        for name in sorted(os.listdir(folder))
+        if name not in NOT_SOURCES
+        and not name.startswith((".", "_"))
+        and os.path.isfile(os.path.join(folder, name, f"{name}.py"))
+    ]
 
 
 def source_dir(name: str, root: Path = REPO_ROOT) -> Path:
