@@ -175,14 +175,16 @@ def test_429_and_503_are_retried(box, workspace):
 
 
 def test_an_interrupted_deploy_converges(box, workspace):
-    # The fourth upload fails for good: the deploy stops half way through the files. (The first
-    # two imports are the deploy lock's: the first finds no folder yet, mkdirs, then succeeds.)
+    # One of the nine uploads fails for good: the deploy fails after the others landed. (The
+    # first two imports are the deploy lock's: the first finds no folder yet, mkdirs, then
+    # succeeds.)
     workspace.inject_fault("POST", r"/workspace/import", status=400, times=1, after=5)
     failed = deploy(box, check=False)
     assert failed.returncode != 0
-    assert len(uploads(failed)) == 3
+    assert len(uploads(failed)) == 8
     resumed = deploy(box)
-    assert len(uploads(resumed)) == 6, "the files already uploaded were uploaded again"
+    assert len(uploads(resumed)) == 1, "the files already uploaded were uploaded again"
+    assert not set(uploads(failed)) & set(uploads(resumed))  # the one that failed, only
     before = len(workspace.requests())
     deploy(box)
     assert writes(requests_since(workspace, before)) == []

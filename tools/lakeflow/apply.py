@@ -88,7 +88,7 @@ def deploy_source(
         since = os.environ["LAKEFLOW_SINCE"]
         print(f"deploy {ctx.name}: skipped (no deploy input changed since {since})")
         return []
-    from tools.lakeflow.plan import resources
+    from tools.lakeflow.plan import prefetch_reads, resources
 
     kinds = resources(ctx)
     saved = plan_data.load(plan) if plan else None
@@ -108,6 +108,7 @@ def deploy_source(
     with deploy_lock.deploy_lock(
         ctx.client, ctx.remote_root, ctx.user_name, force=force_lock, wait_seconds=wait
     ):
+        prefetch_reads(ctx)  # the plan under the lock, read afresh: one round trip
         if saved is not None:
             _plan(ctx, kinds, saved, plan)  # again under the lock: nothing moved in between
             print(f"plan {plan}: inputs and remote state as reviewed; applying it")

@@ -20,23 +20,11 @@ def _context(name: str, prefetch: bool = False) -> DeployContext:
     """The source's context, made once per process. With `prefetch` (the steps that plan), the
     deploy's read-only checks start as soon as the specs are read, before the connector check."""
     if name not in _contexts:
-        from tools.lakeflow import context
+        from tools.lakeflow import context, plan
 
-        before = _prefetch_checks if prefetch else None
+        before = plan.prefetch_reads if prefetch else None
         _contexts[name] = context.prepare(name, before_checks=before)
     return _contexts[name]
-
-
-def _prefetch_checks(ctx: DeployContext) -> None:
-    """Start the deploy's independent read-only checks together, in threads (the first one also
-    connects): the folder listing, the connection, the schema and the pipeline. The steps take
-    these results when they get there (each read once)."""
-    from tools.lakeflow import connection, pipeline_deploy, sync
-
-    sync.live_listing(ctx, prefetch=True)
-    connection.live_connection(ctx, prefetch=True)
-    pipeline_deploy.live_schema(ctx, prefetch=True)
-    pipeline_deploy.live_pipeline(ctx, prefetch=True)
 
 
 def sync_files(name: str) -> None:

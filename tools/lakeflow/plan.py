@@ -32,6 +32,17 @@ def resources(ctx: DeployContext) -> tuple[core.Resource[DeployContext], ...]:
     return MANAGED_PATH if managed.is_managed(ctx) else (*FILES_PATH, managed.WHEEL)
 
 
+def prefetch_reads(ctx: DeployContext) -> None:
+    """Start a deploy's independent read-only checks together, in threads (the first one also
+    connects): the folder listing, the connection, the schema and the pipeline. The steps take
+    these results when they get there (each read once). A deploy that writes calls it again once
+    it holds the workspace lock, so its plan under the lock costs one round trip, not four."""
+    sync.live_listing(ctx, prefetch=True)
+    connection.live_connection(ctx, prefetch=True)
+    pipeline_deploy.live_schema(ctx, prefetch=True)
+    pipeline_deploy.live_pipeline(ctx, prefetch=True)
+
+
 def plan_deploy(ctx: DeployContext, json_file: str = "") -> dict[str, int]:
     # Building the wheel prints; with --json the plan's own lines stay on stdout.
     with contextlib.redirect_stdout(sys.stderr) if json_file else contextlib.nullcontext():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -90,15 +91,16 @@ def live_listing(ctx: DeployContext, prefetch: bool = False) -> core.Listing | N
     """One listing of the source's workspace folder (started early by a deploy with `prefetch`).
     The folders staged and recorded files live in are listed in the same round trip as the root."""
 
-    def read() -> core.Listing:
-        rels = [*staged_for(ctx), *ctx.source_state.get("files", {})]
-        parts = [rel.split("/")[:-1] for rel in rels]
-        folders = {"/".join(p[:depth]) for p in parts for depth in range(1, len(p) + 1)}
-        return core.list_folder(
-            ctx.client, ctx.remote_root, [f"{ctx.remote_root}/{f}" for f in sorted(folders)]
-        )
-
+    read = lambda: core.list_folder(ctx.client, ctx.remote_root, _expected_folders(ctx))  # noqa: E731
     return ctx.session.read_once(("listing", ctx.remote_root), read, prefetch)
+
+
+def _expected_folders(ctx: DeployContext) -> list[str]:
+    """The workspace folders that staged and recorded files live in, ancestors included."""
+    rels = [*staged_for(ctx), *ctx.source_state.get("files", {})]
+    parts = [rel.split("/")[:-1] for rel in rels]
+    folders = {"/".join(p[:depth]) for p in parts for depth in range(1, len(p) + 1)}
+    return [f"{ctx.remote_root}/{f}" for f in sorted(folders)]
 
 
 def plan_files(ctx: DeployContext) -> list[Change]:
@@ -138,18 +140,45 @@ def plan_files(ctx: DeployContext) -> list[Change]:
     return changes
 
 
+def _upload_together(ctx: DeployContext, uploads: list[Change], staged: dict[str, Path]) -> None:
+    """Upload files concurrently (a one-line edit's two files in one round trip, not two). Each
+    is recorded in the state as it lands, so an interrupted sync resumes where it stopped; when
+    one fails, the others still finish and are recorded, then the first failure is raised."""
+    files = ctx.source_state.setdefault("files", {})
+
+    def put(change: Change) -> None:
+        path = f"{ctx.remote_root}/{change.name}"
+        core.write_file(ctx.client, path, staged[change.name].read_bytes())
+
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="lakeflow-upload") as pool:
+        futures = {pool.submit(put, change): change for change in uploads}
+        for done in as_completed(futures):
+            if done.exception() is None:
+                change = futures[done]
+                files[change.name] = {"sha256": change.desired, "modified_at": None}
+                ctx.state.save()
+    for future, change in futures.items():  # in plan order
+        if future.exception() is None:
+            print(f"  upload {change.name} ({change.reason})")
+    failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        raise failed[0]  # type: ignore[misc]
+
+
 def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
-    uploads = any(c.kind == "file" and c.action in ("create", "update") for c in changes)
+    uploads = [c for c in changes if c.kind == "file" and c.writes and c.action != "delete"]
     staged = stage.staged_files(ctx.name, ctx.root) if uploads else {}
     files = ctx.source_state.setdefault("files", {})
     for gone in set(files) - {c.name for c in changes if c.kind == "file"}:
         files.pop(gone)  # neither staged nor in the workspace any more: nothing to track
     for change in changes:
+        if change.kind == "folder":  # listed first, parents before children
+            core.make_folder(ctx.client, change.name)
+    _upload_together(ctx, uploads, staged)
+    for change in changes:
         rel = change.name
-        if change.kind == "folder":
-            core.make_folder(ctx.client, rel)
-        elif change.kind == "lock":
-            pass  # taken over by the deploy's workspace lock, released when the deploy ends
+        if change.kind in ("folder", "lock"):
+            pass  # made above; a stale lock is taken over by the deploy's lock and released
         elif change.kind == "manifest":
             print(f"  manifest {change.reason}: rebuilt from the listing and file hashes")
         elif change.action == "delete":
@@ -158,14 +187,11 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
             ctx.state.save()
             print(f"  delete {rel} (no longer staged)")
         elif change.writes:
-            core.write_file(ctx.client, f"{ctx.remote_root}/{rel}", staged[rel].read_bytes())
-            files[rel] = {"sha256": change.desired, "modified_at": None}
-            ctx.state.save()  # after each upload: an interrupted sync resumes where it stopped
-            print(f"  upload {rel} ({change.reason})")
+            pass  # uploaded above
         else:  # unchanged; without local state this adopts the rebuilt entry
             files[rel] = {"sha256": change.desired, "modified_at": change.live}
     if any(c.writes for c in changes):
-        live_files = core.list_folder(ctx.client, ctx.remote_root).files
+        live_files = core.list_folder(ctx.client, ctx.remote_root, _expected_folders(ctx)).files
         for rel, entry in files.items():
             if entry.get("modified_at") is None and rel in live_files:
                 entry["modified_at"] = live_files[rel]
