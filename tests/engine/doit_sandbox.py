@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.engine.warm_doit import WarmDoit
 from tools.lakeflow import project
 
 COPIED = (
@@ -25,6 +26,8 @@ COPIED = (
 IGNORED = shutil.ignore_patterns(
     "__pycache__", "*.pyc", "configs", ".lakeflow", "build", ".pytest_cache"
 )
+COLD = os.environ.get("LAKEFLOW_TEST_COLD_DOIT") == "1" or not hasattr(os, "fork")
+WARM = WarmDoit()
 # doit's default reporter: ".  name" for a task it executed ("-- name" for one up to date).
 RAN = re.compile(r"^\.  (\S+)", re.MULTILINE)
 
@@ -64,14 +67,18 @@ class DoitSandbox:
         )
 
     def doit(self, *args: str, check: bool = True, env: dict | None = None):
-        result = subprocess.run(
-            [sys.executable, "-m", "doit", *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            env=self._env(env),
-            timeout=600,
-        )
+        """Run `doit <args>` in a new process to its end (forked warm: tests/engine/warm_doit.py)."""
+        if COLD:
+            result = subprocess.run(
+                [sys.executable, "-m", "doit", *args],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                env=self._env(env),
+                timeout=600,
+            )
+        else:
+            result = WARM.run(list(args), self.root, self._env(env), timeout=600)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"doit {' '.join(args)} exited {result.returncode}\n"
