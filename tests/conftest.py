@@ -3,7 +3,9 @@
 Tests go out one by one, except the tests of a module that shares a module-scoped fixture (a
 sandbox built once, or tests that build on what the previous one left deployed): such a module is
 one work unit, so its fixture is set up once and its tests run in file order on one worker, as
-they do without xdist. The largest units are handed out first.
+they do without xdist. The largest units are handed out first. A fixture that tests only read
+(a reference to compare against) can be session-scoped instead: each worker builds it once and
+the module's tests spread over the workers.
 
 xdist's own loadgroup reads `xdist_group` marks by renaming node ids, which pytest 9.2 no longer
 lets a plugin do, so the grouping is decided here, from the module's source, by the controller.

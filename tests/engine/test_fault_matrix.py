@@ -110,9 +110,11 @@ def local_record(root, ws: LocalWorkspace) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def clean(tmp_path_factory):
-    """A clean deploy, and a clean redeploy after the pipeline setting change: the references."""
+    """A clean deploy, and a clean redeploy after the pipeline setting change: the references.
+    Only read, so session-scoped: each xdist worker builds it once and the cases spread over the
+    workers (a module-scoped fixture would keep them all on one, tests/conftest.py)."""
     root = make_root(tmp_path_factory.mktemp("clean"))
     ws = served(root)
     run_deploy(root)
