@@ -52,12 +52,17 @@ class _Handler(BaseHTTPRequestHandler):
     store: Store
     token: str
     latency_seconds: float
+    in_flight: InFlight
     kill_pid: int | None = None  # set per request by a kill fault
 
     def log_message(self, format, *args):  # noqa: A002 - the request log is requests.jsonl
         return
 
     def _dispatch(self) -> None:
+        with self.in_flight:
+            self._serve()
+
+    def _serve(self) -> None:
         if self.latency_seconds:
             time.sleep(self.latency_seconds)
         url = urlsplit(self.path)
@@ -73,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.kill_pid:
             fault = None  # served normally, then the client is killed instead of answered
         if fault and fault.get("drop"):
-            self.store.log_request(self.command, url.path, 0)
+            self.store.log_request(self.command, url.path, 0, self.in_flight.count)
             self.close_connection = True
             self.connection.close()
             return
@@ -143,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _send(self, status: int, body, path: str, headers: dict | None = None) -> None:
-        self.store.log_request(self.command, path, status)
+        self.store.log_request(self.command, path, status, self.in_flight.count)
         if self.kill_pid:
             os.kill(self.kill_pid, signal.SIGKILL)
             self.close_connection = True
@@ -166,6 +171,23 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
 
 
+class InFlight:
+    """How many requests the server is serving at this moment. Each request logs it, so a test
+    can tell requests sent together from requests sent one after another."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.count -= 1
+
+
 class LocalWorkspace:
     """`LocalWorkspace(state_dir).start()` → base URL of a workspace served from a daemon thread."""
 
@@ -185,6 +207,7 @@ class LocalWorkspace:
             "store": self.store,
             "token": self.token,
             "latency_seconds": self.latency_ms / 1000,
+            "in_flight": InFlight(),
         }
         handler = type("LocalWorkspaceHandler", (_Handler,), attributes)
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)

@@ -89,8 +89,9 @@ class Store:
     def blob(self, digest: str) -> bytes:
         return (self.blobs / digest).read_bytes()
 
-    def log_request(self, method: str, path: str, status: int) -> None:
-        line = json.dumps({"method": method, "path": path, "status": status}) + "\n"
+    def log_request(self, method: str, path: str, status: int, in_flight: int = 1) -> None:
+        entry = {"method": method, "path": path, "status": status, "in_flight": in_flight}
+        line = json.dumps(entry) + "\n"
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
         with open(os.open(self.dir / "requests.jsonl", flags, PRIVATE_FILE), "a") as log:
             log.write(line)
