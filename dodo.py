@@ -51,7 +51,7 @@ GROUP_DEPENDS: dict[str, list[str]] = {
     "connection": ["sync"],
     "schema": ["connection"],
     "pipeline": ["schema"],
-    "deploy": ["check", "stage", "wheel"],
+    "deploy": ["check", "stage"],
     "run": [],
     "status": [],
     "plan": ["stage"],
@@ -186,7 +186,9 @@ def task_deploy():
         yield remote_task(
             name,
             deploy.deploy_source,
-            [f"check:{name}", f"stage:{name}", f"wheel:{name}"],
+            # (managed mode builds its wheel while it plans, only when its inputs changed: files
+            # mode never pays for a wheel)
+            [f"check:{name}", f"stage:{name}"],
             params=[PLAN, FORCE_LOCK, FAIL_ON_ACTIVE_RUNS],
         )
 

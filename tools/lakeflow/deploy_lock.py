@@ -171,7 +171,17 @@ def deploy_lock(
 ) -> Iterator[dict[str, Any]]:
     """`with deploy_lock(client, remote_root, user_name): ...` holds the lock for the block."""
     holder = acquire(client, folder, owner, **options)
+    _held.add(folder)
     try:
         yield holder
     finally:
+        _held.discard(folder)
         release(client, folder, holder)
+
+
+_held: set[str] = set()  # folders whose lock this process holds now
+
+
+def holding(folder: str) -> bool:
+    """Whether this process holds `folder`'s lock (a plan under it need not read the holder)."""
+    return folder in _held

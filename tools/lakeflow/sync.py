@@ -126,7 +126,7 @@ def plan_files(ctx: DeployContext) -> list[Change]:
     if not writes and (staged or manifest is not None) and manifest != manifest_of(kept):
         action = "create" if broken == "missing" else "update"
         changes.append(Change("manifest", MANIFEST, action, broken or "out of date"))
-    if deploy_lock.LOCK_FILE in listing.files:
+    if deploy_lock.LOCK_FILE in listing.files and not deploy_lock.holding(ctx.remote_root):
         holder = deploy_lock.read_holder(ctx.client, ctx.remote_root)
         if holder and deploy_lock.abandoned(holder):
             # A write, so the deploy takes the lock (over), then releases it: a killed deploy's
