@@ -29,10 +29,11 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from tools.lakeflow import merge, project, stage
+from tools.lakeflow import project, stage
 
 CACHE_VERSION = 1
-GRAPH_ENGINE = (Path(merge.__file__).resolve(), Path(__file__).resolve())
+# (merge itself is imported only to parse: every `doit` reads this module, few need a parse)
+GRAPH_ENGINE = (Path(__file__).with_name("merge.py").resolve(), Path(__file__).resolve())
 ENGINE_OF_MERGE = ("tools/lakeflow/merge.py", "tools/lakeflow/runtime_modules.py")
 ENGINE_OF_STAGE = ("tools/lakeflow/stage.py", "tools/lakeflow/specs.py")
 STAGED_SHARED = stage.SHARED_STAGED
@@ -152,6 +153,8 @@ def merge_inputs(names: list[str], root: Path = project.REPO_ROOT) -> dict[str, 
         ):
             result[name] = entry["inputs"]
             continue
+        from tools.lakeflow import merge
+
         inputs = merge.merge_inputs(name, root)
         folders = sorted(_watched_folders(name, inputs, root))
         entries[name] = {"inputs": [str(p) for p in inputs], "folders": folders}

@@ -12,8 +12,6 @@ import re
 import sys
 from pathlib import Path
 
-import jinja2
-
 from libs import runtime_names
 from tools.lakeflow import project
 from tools.lakeflow.errors import LakeflowError
@@ -73,6 +71,8 @@ def create_source(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
         "prefix": name.upper(),
         "names": runtime_names,
     }
+    import jinja2  # here: every `doit` imports this module, `doit new` alone renders
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(SCAFFOLD),
         keep_trailing_newline=True,

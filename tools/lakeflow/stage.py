@@ -10,8 +10,6 @@ import os
 import pprint
 from pathlib import Path
 
-import jinja2
-
 from libs import runtime_names
 from tools.lakeflow import project
 
@@ -69,6 +67,8 @@ def render_ingest(name: str, root: Path = project.REPO_ROOT) -> str:
     from tools.lakeflow import specs  # the spec loader validates before anything is rendered
 
     settings = specs.load_pipeline_spec(name, root)
+    import jinja2  # here: every `doit` imports this module, few render
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         keep_trailing_newline=True,

@@ -26,8 +26,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from libs import runtime_names
 from tools.lakeflow import project
 from tools.lakeflow.errors import LakeflowError
@@ -114,6 +112,8 @@ def project_metadata(name: str, root: Path = project.REPO_ROOT) -> dict[str, Any
             "dependencies": deps,
         }
     spec_path = project.source_dir(name, root) / "connector_spec.yaml"
+    import yaml  # here: every `doit` imports this module, few build a wheel
+
     spec = yaml.safe_load(spec_path.read_text()) if spec_path.is_file() else {}
     display = (spec or {}).get("display_name") or name
     return {
