@@ -2,7 +2,7 @@
 
 For one source, against its simulator (declared by `sources/<s>/test/spark_case.py`):
 exec the merged file and register it; batch-read `_lakeflow_metadata` and every table; stream the
-cdc and append tables with Trigger.AvailableNow into parquet with a checkpoint; change the source
+cdc and append tables with Trigger.AvailableNow (all at once) with a checkpoint; change the source
 and stream again from the same checkpoint (only new or changed records may arrive); read the delete
 flow of cdc_with_deletes tables. The connector class imported from the repo is the oracle: Spark
 must see exactly what it reads.
@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import types
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,14 @@ SPARK_CONF = {
     "spark.python.worker.reuse": "true",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.streaming.noDataMicroBatches.enabled": "false",
+    # Hadoop's local file system shells out (a fork of the JVM) to `chmod` for every file it
+    # creates and, through FileContext, to `readlink` for every rename: ~70 forks per stream run.
+    # The FileSystem-based checkpoint manager renames without readlink, and the raw local file
+    # system writes no .crc files beside each checkpoint file (half the chmods).
+    "spark.sql.streaming.checkpointFileManagerClass": (
+        "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
+    ),
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
 }
 
 
@@ -130,6 +139,7 @@ class SparkCheck:
         self.spark, self.name, self.case, self.workdir = spark, name, case, Path(workdir)
         self.root = root
         self.report: list[str] = []
+        self.next_batch: dict[str, int] = {}  # per streamed table: the batch its next run starts at
 
     def fail(self, table: str, what: str, error: BaseException | str) -> LakeflowError:
         detail = error if isinstance(error, str) else python_error(error)
@@ -156,11 +166,10 @@ class SparkCheck:
         for table in tables:
             self.check_batch(connector, table)
         streamed = [t for t in tables if metadata[t]["ingestion_type"] in STREAMED_TYPES]
-        offsets = {t: self.check_first_stream(connector, t) for t in streamed}
+        offsets = self.check_first_streams(connector, streamed)
         extra = self.case.change()
         changed = self.oracle(extra)
-        for table in streamed:
-            self.check_second_stream(changed, table, offsets[table], extra)
+        self.check_second_streams(changed, streamed, offsets, extra)
         for table in tables:
             if metadata[table]["ingestion_type"] == "cdc_with_deletes":
                 self.check_deletes(changed, table, extra)
@@ -205,51 +214,86 @@ class SparkCheck:
             )
         self.report.append(f"batch {table}: {count} rows")
 
-    def _stream(self, table: str, extra: dict | None = None) -> int:
-        out, checkpoint = self.workdir / table / "out", self.workdir / table / "checkpoint"
-        query = (
+    def _start_stream(self, table: str, extra: dict | None = None):
+        """One availableNow run of the table's stream from its checkpoint. The noop sink consumes
+        every row; the checkpoint, not an output table, is what a restart resumes from."""
+        return (
             self.reader(table, extra, stream=True)
             .load()
-            .writeStream.format("parquet")
-            .option("path", str(out))
-            .option("checkpointLocation", str(checkpoint))
+            .writeStream.format("noop")
+            .option("checkpointLocation", str(self.workdir / table / "checkpoint"))
             .trigger(availableNow=True)
             .start()
         )
-        query.awaitTermination()
-        if query.exception():
-            raise query.exception()
-        return self.spark.read.parquet(str(out)).count() if out.exists() else 0
 
-    def check_first_stream(self, connector, table: str) -> dict:
-        options = self.case.table_options.get(table, {})
-        expected, offset = _oracle_read(connector, table, options)
+    def _stream_all(self, tables: list[str], what: str, extra: dict | None = None) -> dict:
+        """Every table's stream run at once, then awaited: each run spends most of its time
+        starting Python processes, so they overlap. Returns the rows each run read, from its
+        progress reports; the first failure (in table order) is raised."""
+        queries: list = []
         try:
-            count = self._stream(table)
-        except Exception as error:
-            raise self.fail(table, "stream (first run) failed", error) from None
-        if count != len(expected):
-            raise self.fail(
-                table, "stream (first run)", f"{count} rows arrived, expected {len(expected)}"
-            )
-        self.report.append(f"stream {table}: {count} rows")
-        return offset
+            for table in tables:
+                try:
+                    queries.append(self._start_stream(table, extra))
+                except Exception as error:
+                    raise self.fail(table, f"stream ({what}) failed", error) from None
+            rows = {}
+            for table, query in zip(tables, queries, strict=True):
+                try:
+                    query.awaitTermination()
+                    failure = query.exception()
+                except Exception as error:
+                    failure = error
+                if failure:
+                    raise self.fail(table, f"stream ({what}) failed", failure) from None
+                rows[table] = self._rows_read(table, query)
+            return rows
+        except BaseException:
+            for query in queries:  # the others may still run
+                with contextlib.suppress(Exception):
+                    query.stop()
+            raise
 
-    def check_second_stream(self, connector, table: str, offset: dict, extra: dict) -> None:
-        options = self.case.table_options.get(table, {})
-        before = self.spark.read.parquet(str(self.workdir / table / "out")).count()
-        delta, _ = _oracle_read(connector, table, options, offset)
-        try:
-            after = self._stream(table, extra)
-        except Exception as error:
-            raise self.fail(table, "stream (second run) failed", error) from None
-        if after - before != len(delta):
-            raise self.fail(
-                table,
-                "stream (second run)",
-                f"{after - before} rows arrived, expected {len(delta)}",
-            )
-        self.report.append(f"stream {table} after change: {after - before} new or changed rows")
+    def _rows_read(self, table: str, query) -> int:
+        """The rows this run read; its batches must follow the last one committed before."""
+        progress = query.recentProgress
+        first = self.next_batch.get(table, 0)
+        if progress and progress[0].batchId != first:
+            raise self.fail(table, "stream progress", f"batch {progress[0].batchId}, not {first}")
+        if progress:
+            self.next_batch[table] = progress[-1].batchId + 1
+        return sum(p.numInputRows for p in progress)
+
+    def check_first_streams(self, connector, tables: list[str]) -> dict[str, dict]:
+        expected, offsets = {}, {}
+        for table in tables:  # the oracle reads one table at a time, in this process
+            options = self.case.table_options.get(table, {})
+            expected[table], offsets[table] = _oracle_read(connector, table, options)
+        arrived = self._stream_all(tables, "first run")
+        for table in tables:
+            if arrived[table] != len(expected[table]):
+                raise self.fail(
+                    table,
+                    "stream (first run)",
+                    f"{arrived[table]} rows arrived, expected {len(expected[table])}",
+                )
+            self.report.append(f"stream {table}: {arrived[table]} rows")
+        return offsets
+
+    def check_second_streams(self, connector, tables: list[str], offsets: dict, extra: dict):
+        deltas = {}
+        for table in tables:
+            options = self.case.table_options.get(table, {})
+            deltas[table], _ = _oracle_read(connector, table, options, offsets[table])
+        arrived = self._stream_all(tables, "second run", extra)
+        for table in tables:
+            if arrived[table] != len(deltas[table]):
+                raise self.fail(
+                    table,
+                    "stream (second run)",
+                    f"{arrived[table]} rows arrived, expected {len(deltas[table])}",
+                )
+            self.report.append(f"stream {table} after change: {arrived[table]} new or changed rows")
 
     def check_deletes(self, connector, table: str, extra: dict) -> None:
         options = self.case.table_options.get(table, {})
@@ -301,7 +345,35 @@ def check_source(name: str, spark=None, root: Path = project.REPO_ROOT) -> list[
     return report
 
 
-def warm_session():
+def connect_session(url: str, session_id: str | None = None):
+    """A new client session on the warm Connect server at `url`. With `session_id`, it reattaches
+    to the server-side session an earlier check of the same source left, whose Python worker
+    daemons (one set per server-side session, ~1 s of CPU each to start) are already running."""
+    from pyspark.sql import SparkSession
+
+    if session_id:
+        url = f"{url}/;session_id={session_id}"
+    session = SparkSession.builder.remote(url).create()
+    try:
+        # Each stream runs in a clone of the session. With artifact isolation (Connect's
+        # default) every clone gets Python worker daemons of its own, a Python start per
+        # stream; the check adds no artifacts, so its streams may share the session's workers.
+        session.conf.set("spark.sql.artifact.isolation.enabled", "false")
+    except Exception:
+        with contextlib.suppress(Exception):
+            session.stop()
+        raise
+    return session
+
+
+def server_session_id(state: spark_server.ServerState, name: str) -> str:
+    """The same server-side session for every check of one source on one server run; another
+    source (maybe checked at the same time by `doit -n`) has its own."""
+    key = f"lakeflow-spark-check:{state['pid']}:{state['port']}:{name}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+
+
+def warm_session(name: str | None = None):
     """A session on the warm Connect server, started if needed; otherwise today's cold path.
 
     Returns (session, "warm" | "cold"). `LAKEFLOW_SPARK_WARM=0` always takes the cold path.
@@ -312,12 +384,15 @@ def warm_session():
     ):
         state = spark_server.start()
         if state is not None:
-            from pyspark.sql import SparkSession
-
-            try:
-                return SparkSession.builder.remote(state["url"]).getOrCreate(), "warm"
-            except Exception as error:  # the server is up but refuses us: check cold instead
-                print(f"warm Spark unavailable ({python_error(error)}); starting a local one")
+            # A reused session the server has since closed is refused: then a fresh one.
+            session_ids = [server_session_id(state, name), None] if name else [None]
+            for session_id in session_ids:
+                try:
+                    return connect_session(state["url"], session_id), "warm"
+                except Exception as error:
+                    refused = error
+            # the server is up but refuses us: check cold instead
+            print(f"warm Spark unavailable ({python_error(refused)}); starting a local one")
         else:
             log = spark_server.server_dir() / "server.log"
             print(f"warm Spark did not start (see {log}); starting a local one")
@@ -339,7 +414,7 @@ def check_task(name: str) -> None:
     if os.environ.get("LAKEFLOW_SKIP_CHECK"):
         print(f"check:{name} skipped: LAKEFLOW_SKIP_CHECK is set")
         return
-    spark, how = warm_session()
+    spark, how = warm_session(name)
     report = check_source(name, spark)
     if how == "warm":
         spark_server.touch()

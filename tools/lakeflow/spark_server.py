@@ -166,6 +166,9 @@ def serve(port: int, root: Path = project.REPO_ROOT) -> int:
         **SPARK_CONF,
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),
+        # A check reattaches to the server-side session of the last check of its source (its
+        # Python workers warm): keep those sessions as long as the server itself.
+        "spark.connect.session.manager.defaultSessionTimeout": f"{int(idle_seconds()) + 600}s",
     }
     command = [str(_spark_submit()), "--master", "local[2]", "--name", "lakeflow-spark-check"]
     for key, value in confs.items():
