@@ -1,5 +1,6 @@
-"""The warm Spark Connect server: started once, reused, Python data sources through it, stopped
-when idle; a server that cannot start leaves the check on today's in-process path."""
+"""The warm Spark Connect server: started once, reused, Python data sources through it, a check
+reattaching to its source's server-side session, stopped when idle; a server that cannot start
+leaves the check on today's in-process path."""
 
 from __future__ import annotations
 
@@ -15,56 +16,99 @@ from tools.lakeflow import project, spark_check, spark_server
 pytestmark = pytest.mark.spark
 
 
-def test_one_server_serves_checks_until_it_is_idle(tmp_path):
-    first = spark_server.start(root=tmp_path)
-    assert first is not None, (tmp_path / ".lakeflow/spark/server.log").read_text()[-3000:]
-    try:
-        assert spark_server.start(root=tmp_path)["pid"] == first["pid"]  # reused, not restarted
-        # A check through the server, from another process as a deploy's would be (this one
-        # may already hold the classic session of the other Spark tests).
-        client = (
-            "import sys; from pyspark.sql import SparkSession;"
-            "from tools.lakeflow import spark_check;"
-            "session = SparkSession.builder.remote(sys.argv[1]).getOrCreate();"
-            "print('\\n'.join(spark_check.check_source('example', session)))"
-        )
-        checked = subprocess.run(
-            [sys.executable, "-c", client, first["url"]],
-            capture_output=True,
-            text=True,
-            cwd=project.REPO_ROOT,
-            env={**os.environ, "PYTHONPATH": str(project.REPO_ROOT)},
-            timeout=900,
-        )
-        assert "stream orders after change" in checked.stdout, checked.stderr[-3000:]
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module (a JVM start each costs ~15 s); the last test stops it."""
+    root = tmp_path_factory.mktemp("warm")
+    state = spark_server.start(root=root)
+    assert state is not None, (root / ".lakeflow/spark/server.log").read_text()[-3000:]
+    yield root, state
+    spark_server.stop(root)
 
-        activity = tmp_path / ".lakeflow/spark/last-used"
-        long_ago = time.time() - spark_server.idle_seconds() - 60
-        os.utime(activity, (long_ago, long_ago))
-        state_file = tmp_path / ".lakeflow/spark/server.json"
-        deadline = time.monotonic() + 90
-        while (spark_server.running(tmp_path) or state_file.exists()) and (
-            time.monotonic() < deadline
-        ):
-            time.sleep(0.5)
-        assert spark_server.running(tmp_path) is None
-        assert not state_file.exists()
-    finally:
-        spark_server.stop(tmp_path)
+
+def client(root, code: str) -> str:
+    """Run `code` in another process, as a deploy's check would (this one may already hold the
+    classic session of the other Spark tests); `root`, `spark_check` and `spark_server` are
+    defined for it. Returns its output."""
+    prelude = (
+        "import sys; from pathlib import Path; root = Path(sys.argv[1]);"
+        "from tools.lakeflow import spark_check, spark_server\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + code, str(root)],
+        capture_output=True,
+        text=True,
+        cwd=project.REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(project.REPO_ROOT)},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_one_server_serves_checks_from_other_processes(server):
+    root, first = server
+    assert spark_server.start(root=root)["pid"] == first["pid"]  # reused, not restarted
+    out = client(
+        root,
+        "session, how = spark_check.warm_session('example', root); print(how);"
+        "print('\\n'.join(spark_check.check_source('example', session)));"
+        "session.conf.set('lf.mark', 'left by the last check')",
+    )
+    assert out.splitlines()[0] == "warm"
+    assert "stream orders after change: 1 new or changed rows" in out
+    assert "deletes orders: 3 keys" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "mark"), [("example", "left by the last check"), ("github", "unset")]
+)
+def test_a_check_reattaches_to_the_session_its_source_left_on_the_server(server, name, mark):
+    root, _ = server
+    read = (
+        f"session, _ = spark_check.warm_session({name!r}, root);"
+        "print(session.conf.get('lf.mark', 'unset'))"
+    )
+    assert client(root, read).splitlines() == [mark]
+
+
+def test_a_session_the_server_has_closed_is_replaced_by_a_fresh_one(server):
+    root, state = server
+    out = client(
+        root,
+        "state = spark_server.running(root); closed = spark_check.server_session_id(state, 'x');"
+        "spark_check.connect_session(state['url'], closed).stop();"  # the server releases it
+        "session, how = spark_check.warm_session('x', root);"
+        "print(how, session.range(3).count(), session.client._session_id != closed)",
+    )
+    assert out.splitlines() == ["warm 3 True"]
+
+
+def test_the_server_stops_when_idle(server):
+    root, _ = server
+    activity = root / ".lakeflow/spark/last-used"
+    long_ago = time.time() - spark_server.idle_seconds() - 60
+    os.utime(activity, (long_ago, long_ago))
+    state_file = root / ".lakeflow/spark/server.json"
+    deadline = time.monotonic() + 90
+    while (spark_server.running(root) or state_file.exists()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert spark_server.running(root) is None
+    assert not state_file.exists()
 
 
 def test_a_server_that_cannot_start_falls_back_to_a_local_session(tmp_path, monkeypatch):
     real_start = spark_server.start
     started: list[object] = []
 
-    def start_without_java():
+    def start_without_java(root):
         with monkeypatch.context() as env:  # Java is missing for the server only
             env.setenv("JAVA_HOME", str(tmp_path / "no-java-here"))
             started.append(real_start(root=tmp_path, timeout=120))
         return started[-1]
 
     monkeypatch.setattr(spark_server, "start", start_without_java)
-    session, how = spark_check.warm_session()
+    session, how = spark_check.warm_session("example", tmp_path)
     assert started == [None]  # the real start was tried, and failed
     assert how == "cold"
     assert session.range(3).count() == 3

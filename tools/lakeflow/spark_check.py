@@ -346,14 +346,16 @@ def check_source(name: str, spark=None, root: Path = project.REPO_ROOT) -> list[
 
 
 def connect_session(url: str, session_id: str | None = None):
-    """A new client session on the warm Connect server at `url`. With `session_id`, it reattaches
+    """A client session on the warm Connect server at `url`. With `session_id`, it reattaches
     to the server-side session an earlier check of the same source left, whose Python worker
     daemons (one set per server-side session, ~1 s of CPU each to start) are already running."""
     from pyspark.sql import SparkSession
 
     if session_id:
         url = f"{url}/;session_id={session_id}"
-    session = SparkSession.builder.remote(url).create()
+    # One client session per process (a second one can hang the process's exit in gRPC's
+    # close): checks run one after another in a doit process share the first one's.
+    session = SparkSession.builder.remote(url).getOrCreate()
     try:
         # Each stream runs in a clone of the session. With artifact isolation (Connect's
         # default) every clone gets Python worker daemons of its own, a Python start per
@@ -373,7 +375,7 @@ def server_session_id(state: spark_server.ServerState, name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
 
 
-def warm_session(name: str | None = None):
+def warm_session(name: str | None = None, root: Path = project.REPO_ROOT):
     """A session on the warm Connect server, started if needed; otherwise today's cold path.
 
     Returns (session, "warm" | "cold"). `LAKEFLOW_SPARK_WARM=0` always takes the cold path.
@@ -382,7 +384,7 @@ def warm_session(name: str | None = None):
         os.environ.get("LAKEFLOW_SPARK_WARM", "1") != "0"
         and spark_server.connect_client_available()
     ):
-        state = spark_server.start()
+        state = spark_server.start(root)
         if state is not None:
             # A reused session the server has since closed is refused: then a fresh one.
             session_ids = [server_session_id(state, name), None] if name else [None]
@@ -394,7 +396,7 @@ def warm_session(name: str | None = None):
             # the server is up but refuses us: check cold instead
             print(f"warm Spark unavailable ({python_error(refused)}); starting a local one")
         else:
-            log = spark_server.server_dir() / "server.log"
+            log = spark_server.server_dir(root) / "server.log"
             print(f"warm Spark did not start (see {log}); starting a local one")
     return new_spark_session(), "cold"
 
