@@ -27,6 +27,11 @@ def test_first_run_builds_every_source_then_a_second_run_does_nothing(sandbox):
 def test_list_shows_the_build_tasks(sandbox):
     listed = sandbox.doit("list", "--all").stdout.split()
     assert {"merge:example", "stage:second"} <= set(listed)
+    # plain `list` makes no source's tasks but run:<s>, and shows what it showed with all of them
+    groups = [line.split()[0] for line in sandbox.doit("list").stdout.splitlines()]
+    assert {"deploy", "merge", "stage", "run:example", "run:second"} <= set(groups)
+    assert "run_pipeline" not in groups
+    assert [g for g in groups if ":" in g and not g.startswith("run:")] == []
 
 
 def test_editing_one_connector_reruns_only_its_tasks(sandbox):

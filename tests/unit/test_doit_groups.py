@@ -50,10 +50,16 @@ def test_run_tasks_are_reached_by_their_name_not_by_doits_run_command():
     assert needs("run", "run:example") == {"run": {"example"}}
 
 
+def test_plain_doit_list_needs_the_groups_but_no_source_task_except_run():
+    assert needs("list") == needs("list", "-q") == {"run": None}
+
+
 @pytest.mark.parametrize(
     "words",
     [
-        ("list",),
+        ("list", "--all"),
+        ("list", "deploy"),
+        ("list", "--status"),
         ("info", "deploy:example"),
         ("clean",),
         ("forget", "merge:example"),

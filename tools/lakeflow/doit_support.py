@@ -103,6 +103,7 @@ def remote_task(
 # understand means "every group, every source", doit's own behaviour.
 EVERY = None  # every source of a group
 DOIT_RUN = "run"  # doit's command that executes tasks (and the default one)
+LIST_OPTIONS_WITHOUT_TASKS = {"-q", "--quiet", "--sort=name", "--sort=definition"}
 
 
 def needed_sources(
@@ -114,6 +115,10 @@ def needed_sources(
     depends: group → the groups its tasks depend on for the same source, by task_dep or by a
     file_dep that is another task's target (tests check this table against the real graph)."""
     words = list(argv[1:])
+    if words[:1] == ["list"] and set(words[1:]) <= LIST_OPTIONS_WITHOUT_TASKS:
+        # plain `doit list` shows each group and its doc, and no source's task but `run:<s>`
+        # (named one by one: doit reserves `run`)
+        return {"run": EVERY}
     if words and words[0] == DOIT_RUN:
         words = words[1:]
     elif words and not words[0].startswith("-") and words[0].partition(":")[0] not in depends:
