@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pyspark
 import pytest
 
 from tools.lakeflow import project, spark_check, spark_server
@@ -58,6 +59,18 @@ def test_one_server_serves_checks_from_other_processes(server):
     assert out.splitlines()[0] == "warm"
     assert "stream orders after change: 1 new or changed rows" in out
     assert "deletes orders: 3 keys" in out
+
+
+def test_the_servers_python_workers_import_the_installed_compiled_pyspark(server):
+    root, _ = server
+    where = client(
+        root,
+        "from pyspark.sql.functions import udf;"
+        "session, _ = spark_check.warm_session('example', root);"
+        "found = udf(lambda _: __import__('pyspark').__file__, 'string');"
+        "print(session.range(1).select(found('id')).first()[0])",
+    )
+    assert where.strip() == pyspark.__file__  # not pyspark.zip, which holds no bytecode
 
 
 @pytest.mark.parametrize(
