@@ -11,6 +11,7 @@ import time
 
 import pyspark
 import pytest
+from pyspark.sql.functions import udf
 
 from tools.lakeflow import project, spark_check, spark_server
 
@@ -125,3 +126,6 @@ def test_a_server_that_cannot_start_falls_back_to_a_local_session(tmp_path, monk
     assert started == [None]  # the real start was tried, and failed
     assert how == "cold"
     assert session.range(3).count() == 3
+    # its Python workers, too, import the installed pyspark rather than pyspark.zip
+    found = udf(lambda _: __import__("pyspark").__file__, "string")
+    assert session.range(1).select(found("id")).first()[0] == pyspark.__file__

@@ -74,6 +74,8 @@ def new_spark_session():
     # A Connect session tried earlier in this process (the warm path) leaves pyspark in Connect
     # mode; the in-process fallback needs the classic one.
     os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+    # Python workers that import the installed, compiled pyspark (see spark_server.spark_home).
+    os.environ["SPARK_HOME"] = str(spark_server.spark_home())
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[2]").appName("lakeflow-spark-check")

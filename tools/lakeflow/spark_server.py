@@ -153,8 +153,8 @@ def stop_task() -> None:
 
 
 # --- the supervisor process ---------------------------------------------------------------------
-def _spark_home(root: Path) -> Path:
-    """The Spark home the server runs from: links to the installed pyspark's `bin` and `jars`,
+def spark_home(root: Path = project.REPO_ROOT) -> Path:
+    """The Spark home Spark runs from (the server and the in-process session): links to the installed pyspark's `bin` and `jars`,
     and no `python/lib/pyspark.zip`. Spark puts that zip first on its Python workers' path, and
     it holds no bytecode: each worker process (one per stream run, more per session) compiled
     pyspark again, ~0.6 s of CPU. Without it they import the installed, compiled package."""
@@ -165,9 +165,12 @@ def _spark_home(root: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     for part in ("bin", "jars"):
         link = home / part
-        if not (link.is_symlink() and link.resolve() == (installed / part).resolve()):
-            link.unlink(missing_ok=True)
-            link.symlink_to(installed / part, target_is_directory=True)
+        if link.is_symlink() and os.readlink(link) == str(installed / part):
+            continue
+        staged = home / f".{part}.{os.getpid()}"  # another process may be making it too
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(installed / part, target_is_directory=True)
+        os.replace(staged, link)
     return home
 
 
@@ -182,7 +185,7 @@ def serve(port: int, root: Path = project.REPO_ROOT) -> int:
         # Python workers warm): keep those sessions as long as the server itself.
         "spark.connect.session.manager.defaultSessionTimeout": f"{int(idle_seconds()) + 600}s",
     }
-    home = _spark_home(root)
+    home = spark_home(root)
     command = [str(home / "bin" / "spark-submit"), "--master", "local[2]"]
     command += ["--name", "lakeflow-spark-check"]
     for key, value in confs.items():
