@@ -20,6 +20,7 @@ import json
 import os
 import runpy
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -132,6 +133,8 @@ class WarmDoit:
             assert self._server.stdin is not None
             self._server.stdin.close()  # the server returns on EOF
             self._server.wait(timeout=30)
+        if self._socket:
+            shutil.rmtree(os.path.dirname(self._socket), ignore_errors=True)
 
     def run(self, argv: list[str], cwd: Path, env: dict, timeout: float):
         """Like subprocess.run([python, -m, doit, *argv], capture_output=True, text=True)."""
