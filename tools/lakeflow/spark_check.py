@@ -266,20 +266,25 @@ class SparkCheck:
             self.next_batch[table] = progress[-1].batchId + 1
         return sum(p.numInputRows for p in progress)
 
+    def _check_streams(self, tables, what: str, expected: dict, extra=None) -> dict[str, int]:
+        """One run of every table's stream; the rows that arrived must be the oracle's."""
+        arrived = self._stream_all(tables, what, extra)
+        for table in tables:
+            if arrived[table] != len(expected[table]):
+                raise self.fail(
+                    table,
+                    f"stream ({what})",
+                    f"{arrived[table]} rows arrived, expected {len(expected[table])}",
+                )
+        return arrived
+
     def check_first_streams(self, connector, tables: list[str]) -> dict[str, dict]:
         expected, offsets = {}, {}
         for table in tables:  # the oracle reads one table at a time, in this process
             options = self.case.table_options.get(table, {})
             expected[table], offsets[table] = _oracle_read(connector, table, options)
-        arrived = self._stream_all(tables, "first run")
-        for table in tables:
-            if arrived[table] != len(expected[table]):
-                raise self.fail(
-                    table,
-                    "stream (first run)",
-                    f"{arrived[table]} rows arrived, expected {len(expected[table])}",
-                )
-            self.report.append(f"stream {table}: {arrived[table]} rows")
+        arrived = self._check_streams(tables, "first run", expected)
+        self.report += [f"stream {table}: {arrived[table]} rows" for table in tables]
         return offsets
 
     def check_second_streams(self, connector, tables: list[str], offsets: dict, extra: dict):
@@ -287,15 +292,10 @@ class SparkCheck:
         for table in tables:
             options = self.case.table_options.get(table, {})
             deltas[table], _ = _oracle_read(connector, table, options, offsets[table])
-        arrived = self._stream_all(tables, "second run", extra)
-        for table in tables:
-            if arrived[table] != len(deltas[table]):
-                raise self.fail(
-                    table,
-                    "stream (second run)",
-                    f"{arrived[table]} rows arrived, expected {len(deltas[table])}",
-                )
-            self.report.append(f"stream {table} after change: {arrived[table]} new or changed rows")
+        arrived = self._check_streams(tables, "second run", deltas, extra)
+        self.report += [
+            f"stream {table} after change: {arrived[table]} new or changed rows" for table in tables
+        ]
 
     def check_deletes(self, connector, table: str, extra: dict) -> None:
         options = self.case.table_options.get(table, {})
