@@ -46,14 +46,14 @@ def test_a_no_op_deploy_reads_each_remote_object_once(tmp_path):
 
 
 def test_a_no_op_deploy_sends_its_reads_together(tmp_path):
-    # With each request held 300 ms, reads sent one after another never overlap (the server
-    # serves one at a time: in_flight 1); the deploy's listings and its connection, schema and
-    # pipeline reads are sent at once, so the server sees them in flight together.
+    # With each request held 500 ms, reads sent one after another never overlap (each logs
+    # in_flight 1); the deploy's listings and its connection, schema and pipeline reads are sent
+    # at once, so the server sees them in flight together.
     box = DoitSandbox(tmp_path, sources=("example",))
     with LocalWorkspace(box.root / ".lakeflow" / "local") as ws:
         box.doit("deploy:example")
         before = len(ws.requests())
-        box.doit("deploy:example", env={"LAKEFLOW_LOCAL_LATENCY_MS": "300"})
+        box.doit("deploy:example", env={"LAKEFLOW_LOCAL_LATENCY_MS": "500"})
         new = ws.requests()[before:]
     assert len(new) == 9
     assert max(r["in_flight"] for r in new) >= 8, [(r["path"], r["in_flight"]) for r in new]

@@ -78,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.kill_pid:
             fault = None  # served normally, then the client is killed instead of answered
         if fault and fault.get("drop"):
-            self.store.log_request(self.command, url.path, 0, self.in_flight.count)
+            self.store.log_request(self.command, url.path, 0, self.in_flight.seen)
             self.close_connection = True
             self.connection.close()
             return
@@ -148,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _send(self, status: int, body, path: str, headers: dict | None = None) -> None:
-        self.store.log_request(self.command, path, status, self.in_flight.count)
+        self.store.log_request(self.command, path, status, self.in_flight.seen)
         if self.kill_pid:
             os.kill(self.kill_pid, signal.SIGKILL)
             self.close_connection = True
@@ -172,20 +172,30 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class InFlight:
-    """How many requests the server is serving at this moment. Each request logs it, so a test
-    can tell requests sent together from requests sent one after another."""
+    """How many requests the server served at once. Each request logs the most it saw in flight
+    while it was (itself included), so a test can tell requests sent together from requests sent
+    one after another."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.count = 0
+        self._peaks: dict[int, int] = {}  # thread of each request in flight → the most it saw
 
     def __enter__(self) -> None:
         with self._lock:
-            self.count += 1
+            self._peaks[threading.get_ident()] = 0
+            count = len(self._peaks)
+            for thread in self._peaks:
+                self._peaks[thread] = max(self._peaks[thread], count)
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
-            self.count -= 1
+            self._peaks.pop(threading.get_ident(), None)
+
+    @property
+    def seen(self) -> int:
+        """The most requests in flight at once while this thread's request was."""
+        with self._lock:
+            return self._peaks.get(threading.get_ident(), 1)
 
 
 class LocalWorkspace:
