@@ -142,15 +142,20 @@ def merge_inputs(names: list[str], root: Path = project.REPO_ROOT) -> dict[str, 
         entries = {}
         for key in engine:
             stamps.record(key)
+    usable = {
+        name: entry
+        for name in names
+        if isinstance(entry := entries.get(name), dict)
+        and isinstance(entry.get("inputs"), list)
+        and isinstance(entry.get("folders"), list)
+    }
+    # Each file or folder is checked once, however many connectors read it.
+    keys = {key for entry in usable.values() for key in (*entry["inputs"], *entry["folders"])}
+    moved = {key for key in keys if not stamps.unchanged(key)}
     result: dict[str, list[str]] = {}
     for name in names:
-        entry = entries.get(name)
-        if (
-            isinstance(entry, dict)
-            and isinstance(entry.get("inputs"), list)
-            and isinstance(entry.get("folders"), list)
-            and all(stamps.unchanged(k) for k in [*entry["inputs"], *entry["folders"]])
-        ):
+        entry = usable.get(name)
+        if entry and moved.isdisjoint(entry["inputs"]) and moved.isdisjoint(entry["folders"]):
             result[name] = entry["inputs"]
             continue
         from tools.lakeflow import merge
