@@ -44,7 +44,9 @@ def test_a_spec_the_connector_contradicts_is_refused_before_any_write(
     box, workspace, old, new, field, reason
 ):
     """The deploy's read-only checks may already be under way (they overlap the connector
-    check since 975e3ca); no write, not even the deploy lock, may happen."""
+    check since 975e3ca); no write, not even the deploy lock, may happen. A check that passed
+    before (and is skipped while nothing it covers changed) does not hide the new mistake."""
+    deploy(box)
     path = box.root / "sources/example/pipeline_spec.yaml"
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new))
