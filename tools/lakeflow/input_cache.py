@@ -36,7 +36,6 @@ CACHE_VERSION = 1
 GRAPH_ENGINE = (Path(__file__).with_name("merge.py").resolve(), Path(__file__).resolve())
 ENGINE_OF_MERGE = ("tools/lakeflow/merge.py", "tools/lakeflow/runtime_modules.py")
 ENGINE_OF_STAGE = ("tools/lakeflow/stage.py", "tools/lakeflow/specs.py")
-STAGED_SHARED = stage.SHARED_STAGED
 SHARED_FOLDERS = ("libs", "pipeline", "sources/interface")
 
 
@@ -187,7 +186,11 @@ SHARED_INPUTS = {
     # every module a merge may pull in from outside the connector's folder, and the merge itself
     "merge": ("libs/*.py", "pipeline/*.py", "sources/interface/*.py", *ENGINE_OF_MERGE),
     # what a stage copies or renders for every source, and the stage itself
-    "stage": (*STAGED_SHARED, "tools/lakeflow/templates/ingest.py.j2", *ENGINE_OF_STAGE),
+    "stage": (
+        *stage.SHARED_STAGED,
+        stage.INGEST_TEMPLATE.relative_to(project.REPO_ROOT).as_posix(),
+        *ENGINE_OF_STAGE,
+    ),
 }
 
 

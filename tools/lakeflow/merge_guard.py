@@ -27,12 +27,12 @@ def _stamp_path(name: str, root: Path) -> str:
     return os.path.join(project.lakeflow_dir(root), "merge", f"{name}.sha256")
 
 
-def _digest(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+def _digest(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _stat_key(path: Path) -> str:
-    stat = path.stat()
+def _stat_key(path: str | Path) -> str:
+    stat = os.stat(path)
     return f"{stat.st_size} {stat.st_mtime_ns}"
 
 
@@ -43,13 +43,12 @@ def unedited(name: str, root: Path = project.REPO_ROOT) -> bool:
     try:
         with open(_stamp_path(name, root)) as stamp:
             recorded = stamp.read().split(maxsplit=1)
-        stat = os.stat(generated)
+        stat_key = _stat_key(generated)
+        if len(recorded) == 2 and recorded[1].strip() == stat_key:
+            return True
+        if not recorded or recorded[0] != _digest(generated):
+            return False
     except OSError:
-        return False
-    stat_key = f"{stat.st_size} {stat.st_mtime_ns}"
-    if len(recorded) == 2 and recorded[1].strip() == stat_key:
-        return True
-    if not recorded or recorded[0] != _digest(Path(generated)):
         return False
     _write_stamp(name, root, recorded[0], stat_key)  # touched, same content: stat-only again
     return True
@@ -75,7 +74,5 @@ def merge_and_stamp(name: str, root: Path = project.REPO_ROOT) -> bool:
             f"(change sources/{name}/ and the merge rewrites it)",
             file=sys.stderr,  # doit shows a task's stderr; its stdout only at verbosity 2
         )
-    _write_stamp(
-        name, root, hashlib.sha256(generated.read_bytes()).hexdigest(), _stat_key(generated)
-    )
+    _write_stamp(name, root, _digest(generated), _stat_key(generated))  # the merge just wrote it
     return written
