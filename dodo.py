@@ -100,7 +100,7 @@ def task_merge():
             "actions": [action(merge_guard.merge_and_stamp, name)],
             "file_dep": [shared, *input_cache.own_inputs(inputs[name], "merge")],
             "uptodate": [(merge_guard.unedited, [name])],  # a hand edit re-runs the merge
-            "targets": [str(project.generated_file(name))],
+            "targets": [project.generated_path(name)],
             "clean": True,
         }
 

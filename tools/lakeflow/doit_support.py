@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import sys
 from collections.abc import Callable, Sequence
@@ -52,10 +51,32 @@ def action(
     task params by the action's argument names, so the wrapper's signature lists them.
     """
 
-    @functools.wraps(fn)
-    def run(**given: object) -> object:
+    return (_Action(fn, args, params), [], {})
+
+
+class _Action:
+    """The callable `action` hands doit. A class, not a closure with functools.wraps: every
+    `doit` makes one per task, 400 of them at 200 sources."""
+
+    def __init__(
+        self, fn: Callable[..., object], args: tuple[object, ...], params: Sequence[Param]
+    ):
+        self.fn, self.args, self.params = fn, args, params
+        self.__name__ = getattr(fn, "__name__", "action")
+
+    def __repr__(self) -> str:  # what `doit info` shows for the action
+        return f"<action {self.__name__}{self.args!r}>"
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        return inspect.Signature(
+            [inspect.Parameter(p["name"], keyword, default=p["default"]) for p in self.params]
+        )
+
+    def __call__(self, **given: object) -> object:
         try:
-            fn(*args, **given)
+            self.fn(*self.args, **given)
         except (LakeflowError, FileNotFoundError) as error:
             print(f"error: {error}", file=sys.stderr)
             return TaskFailed(str(error))
@@ -69,12 +90,6 @@ def action(
             print(f"error: {remote}", file=sys.stderr)
             return TaskFailed(str(remote))
         return None
-
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(p["name"], keyword, default=p["default"]) for p in params]
-    )
-    return (run, [], {})
 
 
 def remote_task(

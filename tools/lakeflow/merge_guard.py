@@ -15,7 +15,6 @@ import os
 import sys
 from pathlib import Path
 
-from libs import runtime_names
 from tools.lakeflow import project
 
 
@@ -24,7 +23,7 @@ def stamp_file(name: str, root: Path = project.REPO_ROOT) -> Path:
 
 
 def _stamp_path(name: str, root: Path) -> str:
-    return os.path.join(project.lakeflow_dir(root), "merge", f"{name}.sha256")
+    return f"{root}/.lakeflow/merge/{name}.sha256"  # project.lakeflow_dir; a string, per source
 
 
 def _digest(path: str | Path) -> str:
@@ -38,8 +37,7 @@ def _stat_key(path: str | Path) -> str:
 
 def unedited(name: str, root: Path = project.REPO_ROOT) -> bool:
     """doit uptodate: the generated file is exactly what the last merge wrote."""
-    # os.path on strings: doit asks this for every source on every `doit`
-    generated = os.path.join(root, "sources", name, runtime_names.generated_file_name(name))
+    generated = project.generated_path(name, root)  # doit asks for every source on every `doit`
     try:
         with open(_stamp_path(name, root)) as stamp:
             recorded = stamp.read().split(maxsplit=1)

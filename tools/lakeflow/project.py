@@ -35,6 +35,11 @@ def generated_file(name: str, root: Path = REPO_ROOT) -> Path:
     return source_dir(name, root) / runtime_names.generated_file_name(name)
 
 
+def generated_path(name: str, root: Path = REPO_ROOT) -> str:
+    """`generated_file` as a string: every `doit` asks for it per source, and Paths cost more."""
+    return f"{root}/sources/{name}/{runtime_names.generated_file_name(name)}"
+
+
 def stage_dir(name: str, root: Path = REPO_ROOT) -> Path:
     return root / "build" / "stage" / name
 

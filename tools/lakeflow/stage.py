@@ -6,6 +6,7 @@ Files are written only when their content changes, so downstream hashes and mtim
 
 from __future__ import annotations
 
+import functools
 import os
 import pprint
 from pathlib import Path
@@ -22,6 +23,7 @@ SHARED_STAGED = (
 )
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 INGEST_TEMPLATE = TEMPLATES_DIR / "ingest.py.j2"
+_INGEST_TEMPLATE = str(INGEST_TEMPLATE)
 
 
 def staged_copies(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
@@ -31,14 +33,19 @@ def staged_copies(name: str, root: Path = project.REPO_ROOT) -> dict[str, Path]:
 
 def _copies(name: str, root: str) -> dict[str, str]:
     # Strings, not Paths: doit's task definition runs this for every source on every `doit`.
-    src = os.path.join(root, "sources", name)
-    copies = {rel: os.path.join(root, rel) for rel in SHARED_STAGED}
+    src = f"{root}/sources/{name}"
+    copies = dict(_shared_copies(root))
     for filename in ("__init__.py", runtime_names.generated_file_name(name), f"{name}.py"):
-        copies[f"sources/{name}/{filename}"] = os.path.join(src, filename)
-    hand_written_ingest = os.path.join(src, "ingest.py")
+        copies[f"sources/{name}/{filename}"] = f"{src}/{filename}"
+    hand_written_ingest = f"{src}/ingest.py"
     if os.path.isfile(hand_written_ingest):
         copies["ingest.py"] = hand_written_ingest
     return copies
+
+
+@functools.cache
+def _shared_copies(root: str) -> dict[str, str]:
+    return {rel: f"{root}/{rel}" for rel in SHARED_STAGED}
 
 
 def stage_inputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
@@ -56,10 +63,9 @@ def stage_task_files(name: str, root: Path = project.REPO_ROOT) -> tuple[list[st
     copies = _copies(name, str(root))
     inputs = set(copies.values())
     if "ingest.py" not in copies:
-        spec = os.path.join(root, "sources", name, "pipeline_spec.yaml")
-        inputs |= {spec, str(INGEST_TEMPLATE)}
-    stage = str(project.stage_dir(name, root))
-    return sorted(inputs), [os.path.join(stage, rel) for rel in sorted({*copies, "ingest.py"})]
+        inputs |= {f"{root}/sources/{name}/pipeline_spec.yaml", _INGEST_TEMPLATE}
+    stage = f"{root}/build/stage/{name}"  # project.stage_dir, as a string
+    return sorted(inputs), [f"{stage}/{rel}" for rel in sorted({*copies, "ingest.py"})]
 
 
 def render_ingest(name: str, root: Path = project.REPO_ROOT) -> str:
