@@ -29,6 +29,7 @@ from tools.lakeflow.doit_support import (
     YES,
     action,
     needed_sources,
+    preload_state,
     remote_task,
 )
 from tools.notebook_based_deployment import tasks as notebook_tasks
@@ -69,7 +70,10 @@ NEEDED = needed_sources(sys.argv, GROUP_DEPENDS, DOIT_CONFIG["default_tasks"])
 def sources_for(group: str) -> list[str]:
     """The sources whose `group` task this doit command can run (in order)."""
     wanted = NEEDED.get(group, set()) if NEEDED is not None else None
-    return SOURCES if wanted is None else [n for n in SOURCES if n in wanted]
+    names = SOURCES if wanted is None else [n for n in SOURCES if n in wanted]
+    if NEEDED is not None:  # doit will check these tasks: read their state in one query
+        preload_state([f"{group}:{name}" for name in names])
+    return names
 
 
 def _paths(paths):

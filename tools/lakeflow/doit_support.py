@@ -110,6 +110,33 @@ def remote_task(
     }
 
 
+# -- doit's state, read in one query ----------------------------------------------------------
+def preload_state(task_names: Sequence[str]) -> None:
+    """Read the doit state of these tasks in one query, into the backend's own per-process cache.
+
+    doit's sqlite3 backend reads a task's row when it checks the task: one query per task,
+    through a Python row factory (at 200 sources, 400 queries on every no-op `doit`, ~10 ms).
+    A row read here is the same row, a moment earlier. With any other backend, or a doit whose
+    SqliteDB looks different, this does nothing and doit reads as it always does."""
+    from doit import Globals
+    from doit.dependency import SqliteDB
+
+    backend = getattr(Globals.dep_manager, "backend", None)
+    cache = getattr(backend, "_cache", None)
+    if not isinstance(backend, SqliteDB) or not isinstance(cache, dict):
+        return
+    wanted = [name for name in task_names if name not in cache]
+    cursor = backend._conn.cursor()
+    cursor.row_factory = None  # plain tuples; the task_data column is decoded by doit's converter
+    for start in range(0, len(wanted), 500):  # sqlite's limit on parameters is 999 on old builds
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        query = f"select task_id, task_data from doit where task_id in ({marks})"
+        for task_id, data in cursor.execute(query, chunk):
+            if isinstance(data, dict):
+                cache.setdefault(task_id, data)
+
+
 # -- which task groups a command line needs ------------------------------------------------------
 # doit builds every task of every group before it runs one. With 16 groups that is ~16 tasks
 # per source, so a no-op `doit` at 200 sources spent most of its time making tasks it never
