@@ -13,7 +13,7 @@ import pyspark
 import pytest
 from pyspark.sql.functions import udf
 
-from tools.lakeflow import project, spark_check, spark_server
+from tools.lakeflow import project, spark_check, spark_fork_server, spark_server
 
 pytestmark = pytest.mark.spark
 
@@ -72,6 +72,90 @@ def test_the_servers_python_workers_import_the_installed_compiled_pyspark(server
         "print(session.range(1).select(found('id')).first()[0])",
     )
     assert where.strip() == pyspark.__file__  # not pyspark.zip, which holds no bytecode
+
+
+# A stream whose one record says which process read it: its parent, and whether pyspark's
+# Arrow conversion (pandas) was imported before the record was converted.
+WHO_READS = """
+import os, sys
+from pyspark.sql.datasource import DataSource, SimpleDataSourceStreamReader
+
+class WhoReads(DataSource):
+    @classmethod
+    def name(cls):
+        return "who_reads"
+
+    def schema(self):
+        return "parent int, warm boolean"
+
+    def simpleStreamReader(self, schema):
+        return Reader(self.options.get("fail"))
+
+class Reader(SimpleDataSourceStreamReader):
+    def __init__(self, fail):
+        self.fail = fail
+
+    def initialOffset(self):
+        return {"n": 0}
+
+    def read(self, start):
+        if self.fail:
+            raise ValueError(self.fail)
+        if start["n"]:
+            return iter([]), start
+        return iter([(os.getppid(), "pandas" in sys.modules)]), {"n": 1}
+
+    def readBetweenOffsets(self, start, end):
+        return self.read(start)[0]
+
+session, _ = spark_check.warm_session("who", root)
+session.dataSource.register(WhoReads)
+def run(out, **options):
+    return (
+        session.readStream.format("who_reads").options(**options).load().writeStream
+        .format("parquet").option("path", out).option("checkpointLocation", out + "-checkpoint")
+        .trigger(availableNow=True).start()
+    )
+"""
+
+
+def test_a_stream_run_reads_in_a_python_forked_from_the_servers_warm_one(server):
+    root, state = server
+    out = client(
+        root,
+        WHO_READS + "out = str(root / 'who'); run(out).awaitTermination();"
+        "print(session.read.parquet(out).collect())",
+    )
+    # The supervisor forked it, with pyspark's Arrow conversion already imported; a new
+    # process would have Spark's JVM as its parent.
+    assert out.splitlines()[-1] == f"[Row(parent={state['pid']}, warm=True)]"
+
+
+def test_an_error_in_a_forked_stream_run_reaches_the_client(server):
+    root, _ = server
+    out = client(
+        root,
+        WHO_READS
+        + "query = run(str(root / 'failing'), fail='no such page')\n"
+        + "try:\n    query.awaitTermination(120)\nexcept Exception as error:\n    failure = error\n"
+        + "else:\n    failure = query.exception()\n"
+        + "print(spark_check.python_error(failure))",
+    )
+    assert out.splitlines()[-1] == "ValueError: no such page"
+
+
+def test_the_servers_python_is_the_real_one_for_anything_but_a_stream_run(server, tmp_path):
+    root, _ = server
+    launcher = root / ".lakeflow/spark/python"  # what the server gave Spark as its Python
+    code = "import sys; print(sys.flags.isolated, sys.flags.no_site, sys.argv[1:])"
+    env = {k: v for k, v in os.environ.items() if k != spark_fork_server.SOCKET_ENV}
+    for socket_path in (None, str(tmp_path / "no-fork-server")):
+        if socket_path:
+            env[spark_fork_server.SOCKET_ENV] = socket_path
+        done = subprocess.run(
+            [str(launcher), "-c", code, "an argument"], capture_output=True, text=True, env=env
+        )
+        assert (done.returncode, done.stdout) == (0, "0 0 ['an argument']\n"), done.stderr
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,12 @@ import contextlib
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -175,11 +177,17 @@ def spark_home(root: Path = project.REPO_ROOT) -> Path:
 
 
 def serve(port: int, root: Path = project.REPO_ROOT) -> int:
+    from tools.lakeflow import spark_fork_server
     from tools.lakeflow.spark_check import SPARK_CONF
 
     confs = {
         **SPARK_CONF,
         "spark.connect.grpc.binding.address": "127.0.0.1",
+        # A check's plans are tiny: the JVM's optimizing compiler (C2) spent more CPU warming
+        # up over the first checks (~1.5 s a check) than its code ever saves; the quick one
+        # (C1) alone compiles in a fraction of that. Logs below WARN cost CPU too.
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+        "spark.log.level": "WARN",
         "spark.connect.grpc.binding.port": str(port),
         # A check reattaches to the server-side session of the last check of its source (its
         # Python workers warm): keep those sessions as long as the server itself.
@@ -191,13 +199,24 @@ def serve(port: int, root: Path = project.REPO_ROOT) -> int:
     for key, value in confs.items():
         command += ["--conf", f"{key}={value}"]
     command += ["--class", SERVER_CLASS, "spark-internal"]
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_HOME": str(home)}
+    # Stream runs get forked Python processes (tools/lakeflow/spark_fork_server.py): Spark's
+    # Python is the fork server's launcher. A short socket path (a unix socket's is at most
+    # ~100 bytes), whatever the repo's path.
+    launcher = server_dir(root) / "python"
+    launcher.write_text(spark_fork_server.launcher_script(sys.executable))
+    launcher.chmod(0o755)
+    sockets = tempfile.mkdtemp(prefix="lakeflow-spark-")
+    fork_socket = os.path.join(sockets, "fork.sock")
+    env = {**os.environ, "SPARK_HOME": str(home), "PYSPARK_PYTHON": str(launcher)}
+    env[spark_fork_server.SOCKET_ENV] = fork_socket
     spark = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)
     state_file = _state_file(root)
     state_file.write_text(json.dumps({"pid": os.getpid(), "port": port, "spark_pid": spark.pid}))
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append("signal"))
+    forks = None
     try:
+        forks = spark_fork_server.ForkServer(fork_socket)  # while the JVM starts
         while not stopping and spark.poll() is None:
             try:
                 idle = time.time() - _activity_file(root).stat().st_mtime
@@ -206,8 +225,11 @@ def serve(port: int, root: Path = project.REPO_ROOT) -> int:
             if idle > idle_seconds():
                 print(f"idle for {idle:.0f} s: stopping Spark", flush=True)
                 break
-            time.sleep(POLL_SECONDS)
+            forks.serve(POLL_SECONDS)  # forks what Spark asks for while it waits
     finally:
+        if forks is not None:
+            forks.close()
+        shutil.rmtree(sockets, ignore_errors=True)
         if spark.poll() is None:
             os.killpg(spark.pid, signal.SIGTERM)
             try:
