@@ -12,7 +12,9 @@ A failure names the connector, the table and the Python exception raised inside 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -134,6 +136,15 @@ def _oracle_read(connector, table: str, options: dict, offset=None, deletes: boo
         raise LakeflowError(str(error)) from None
 
 
+@dataclass
+class _StreamRuns:
+    """One run of every streamed table's query (`SparkCheck._streams`)."""
+
+    what: str
+    queries: dict = field(default_factory=dict)  # table -> its streaming query, in table order
+    failure: LakeflowError | None = None  # a query that failed to start
+
+
 class SparkCheck:
     """Runs the checks for one connector; `report` collects one line per check."""
 
@@ -164,20 +175,29 @@ class SparkCheck:
         self.data_source = load_merged(self.spark, self.name, self.root, text)
         connector = self.oracle()
         tables = connector.list_tables()
-        metadata = self.check_metadata(connector, tables)
-        for table in tables:
-            self.check_batch(connector, table)
-        streamed = [t for t in tables if metadata[t]["ingestion_type"] in STREAMED_TYPES]
-        offsets = self.check_first_streams(connector, streamed)
+        expected = {t: connector.read_table_metadata(t, self.table_options(t)) for t in tables}
+        streamed = [t for t in tables if expected[t]["ingestion_type"] in STREAMED_TYPES]
+        # The first streams run while the batch reads are checked: both read the unchanged
+        # source, and the server works while this process compares. (A metadata or batch
+        # failure is reported first, as it explains the streams' failures.)
+        with self._streams(streamed, "first run") as first_streams:
+            self.check_metadata(tables, expected)
+            for table in tables:
+                self.check_batch(connector, table)
+            offsets = self.check_streams(first_streams, connector, streamed, "first run")
         extra = self.case.change()
         changed = self.oracle(extra)
-        self.check_second_streams(changed, streamed, offsets, extra)
-        for table in tables:
-            if metadata[table]["ingestion_type"] == "cdc_with_deletes":
+        with self._streams(streamed, "second run", extra) as second_streams:
+            deletes = [t for t in tables if expected[t]["ingestion_type"] == "cdc_with_deletes"]
+            for table in deletes:
                 self.check_deletes(changed, table, extra)
+            self.check_streams(second_streams, changed, streamed, "second run", offsets)
         return self.report
 
-    def check_metadata(self, connector, tables) -> dict[str, dict]:
+    def table_options(self, table: str) -> dict[str, str]:
+        return self.case.table_options.get(table, {})
+
+    def check_metadata(self, tables, expected: dict[str, dict]) -> None:
         metadata_options = {
             runtime_names.OPTION_TABLE_NAME_LIST: ",".join(tables),
             runtime_names.OPTION_TABLE_CONFIGS: json.dumps({}),
@@ -188,19 +208,17 @@ class SparkCheck:
             raise self.fail(runtime_names.METADATA_TABLE, "metadata read failed", error) from None
         found = {row[runtime_names.OPTION_TABLE_NAME]: row.asDict() for row in rows}
         for table in tables:
-            expected = connector.read_table_metadata(table, self.case.table_options.get(table, {}))
-            got = found.get(table)
+            got, want = found.get(table), expected[table]
             if (
                 got is None
-                or got["ingestion_type"] != expected["ingestion_type"]
-                or (list(got["primary_keys"] or []) != list(expected.get("primary_keys") or []))
+                or got["ingestion_type"] != want["ingestion_type"]
+                or (list(got["primary_keys"] or []) != list(want.get("primary_keys") or []))
             ):
-                raise self.fail(table, "metadata differs", f"spark {got} vs connector {expected}")
+                raise self.fail(table, "metadata differs", f"spark {got} vs connector {want}")
         self.report.append(f"metadata: {len(tables)} tables")
-        return found
 
     def check_batch(self, connector, table: str) -> None:
-        options = self.case.table_options.get(table, {})
+        options = self.table_options(table)
         try:
             frame = self.reader(table).load()
             count = frame.count()
@@ -228,33 +246,42 @@ class SparkCheck:
             .start()
         )
 
-    def _stream_all(self, tables: list[str], what: str, extra: dict | None = None) -> dict:
-        """Every table's stream run at once, then awaited: each run spends most of its time
-        starting Python processes, so they overlap. Returns the rows each run read, from its
-        progress reports; the first failure (in table order) is raised."""
-        queries: list = []
+    @contextlib.contextmanager
+    def _streams(self, tables: list[str], what: str, extra: dict | None = None):
+        """Every table's stream started at once (each run spends most of its time starting its
+        Python process, so they overlap); yields the runs for `check_streams` to await. A
+        failure to start is raised by `check_streams`; leaving early stops the runs."""
+        runs = _StreamRuns(what)
+        for table in tables:
+            try:
+                runs.queries[table] = self._start_stream(table, extra)
+            except Exception as error:
+                runs.failure = self.fail(table, f"stream ({what}) failed", error)
+                break
         try:
-            for table in tables:
-                try:
-                    queries.append(self._start_stream(table, extra))
-                except Exception as error:
-                    raise self.fail(table, f"stream ({what}) failed", error) from None
-            rows = {}
-            for table, query in zip(tables, queries, strict=True):
-                try:
-                    query.awaitTermination()
-                    failure = query.exception()
-                except Exception as error:
-                    failure = error
-                if failure:
-                    raise self.fail(table, f"stream ({what}) failed", failure) from None
-                rows[table] = self._rows_read(table, query)
-            return rows
+            yield runs
         except BaseException:
-            for query in queries:  # the others may still run
+            for query in runs.queries.values():  # they may still run
                 with contextlib.suppress(Exception):
                     query.stop()
             raise
+
+    def _await(self, runs: _StreamRuns) -> dict[str, int]:
+        """The rows each run read, from its progress reports; the first failure (in table
+        order) is raised."""
+        if runs.failure:
+            raise runs.failure
+        rows = {}
+        for table, query in runs.queries.items():
+            try:
+                query.awaitTermination()
+                failure = query.exception()
+            except Exception as error:
+                failure = error
+            if failure:
+                raise self.fail(table, f"stream ({runs.what}) failed", failure) from None
+            rows[table] = self._rows_read(table, query)
+        return rows
 
     def _rows_read(self, table: str, query) -> int:
         """The rows this run read; its batches must follow the last one committed before."""
@@ -266,9 +293,17 @@ class SparkCheck:
             self.next_batch[table] = progress[-1].batchId + 1
         return sum(p.numInputRows for p in progress)
 
-    def _check_streams(self, tables, what: str, expected: dict, extra=None) -> dict[str, int]:
-        """One run of every table's stream; the rows that arrived must be the oracle's."""
-        arrived = self._stream_all(tables, what, extra)
+    def check_streams(self, runs, connector, tables, what: str, offsets=None) -> dict[str, dict]:
+        """The rows that arrived in each table's run must be what the oracle reads (from
+        `offsets`: on the second run, only new or changed records). Returns the oracle's
+        offsets after them."""
+        expected, after = {}, {}
+        for table in tables:  # the oracle reads one table at a time, in this process
+            start = offsets[table] if offsets else None
+            expected[table], after[table] = _oracle_read(
+                connector, table, self.table_options(table), start
+            )
+        arrived = self._await(runs)
         for table in tables:
             if arrived[table] != len(expected[table]):
                 raise self.fail(
@@ -276,29 +311,13 @@ class SparkCheck:
                     f"stream ({what})",
                     f"{arrived[table]} rows arrived, expected {len(expected[table])}",
                 )
-        return arrived
-
-    def check_first_streams(self, connector, tables: list[str]) -> dict[str, dict]:
-        expected, offsets = {}, {}
-        for table in tables:  # the oracle reads one table at a time, in this process
-            options = self.case.table_options.get(table, {})
-            expected[table], offsets[table] = _oracle_read(connector, table, options)
-        arrived = self._check_streams(tables, "first run", expected)
-        self.report += [f"stream {table}: {arrived[table]} rows" for table in tables]
-        return offsets
-
-    def check_second_streams(self, connector, tables: list[str], offsets: dict, extra: dict):
-        deltas = {}
-        for table in tables:
-            options = self.case.table_options.get(table, {})
-            deltas[table], _ = _oracle_read(connector, table, options, offsets[table])
-        arrived = self._check_streams(tables, "second run", deltas, extra)
-        self.report += [
-            f"stream {table} after change: {arrived[table]} new or changed rows" for table in tables
-        ]
+        label = "" if offsets is None else " after change"
+        unit = "rows" if offsets is None else "new or changed rows"
+        self.report += [f"stream {t}{label}: {arrived[t]} {unit}" for t in tables]
+        return after
 
     def check_deletes(self, connector, table: str, extra: dict) -> None:
-        options = self.case.table_options.get(table, {})
+        options = self.table_options(table)
         expected, _ = _oracle_read(connector, table, options, deletes=True)
         try:
             rows = (
@@ -419,6 +438,10 @@ def check_task(name: str) -> None:
         print(f"check:{name} skipped: LAKEFLOW_SKIP_CHECK is set")
         return
     spark, how = warm_session(name)
+    # This process now holds pyspark, pandas, pyarrow and grpc (and, in a deploy, the SDK next).
+    # At exit the interpreter's last collections would walk all of it (~0.4 s) to free memory
+    # that exiting frees anyway: frozen, they skip it.
+    atexit.register(gc.freeze)
     report = check_source(name, spark)
     if how == "warm":
         spark_server.touch()
