@@ -164,13 +164,16 @@ def task_pipeline():
 
 def task_check():
     """Read the merged connector in Spark (the warm local server, else a new session)."""
+    deploying = set(sources_for("deploy"))
     for name in sources_for("check"):
         # A folder copied from upstream has no spark_case.py: the check then only registers.
         spark_case = project.source_dir(name) / "test" / "spark_case.py"
         declared = [spark_case] if spark_case.is_file() else []
+        # The deploy that follows imports its engine while the check waits on Spark.
+        meanwhile = deploy.import_engine if name in deploying else None
         yield {
             "name": name,
-            "actions": [action(spark_check.check_task, name)],
+            "actions": [action(spark_check.check_task, name, meanwhile)],
             "file_dep": _paths([project.generated_file(name), *declared]),
             "targets": [str(spark_check.check_stamp(name))],
             "verbosity": 2,

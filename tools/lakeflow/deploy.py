@@ -27,6 +27,12 @@ def _context(name: str, prefetch: bool = False) -> DeployContext:
     return _contexts[name]
 
 
+def import_engine() -> None:
+    """Import what a deploy runs on (databricks-sdk alone is ~1 s of CPU): `doit deploy:<s>`
+    does it in a thread while the Spark check before the deploy waits on Spark."""
+    from tools.lakeflow import apply, context, plan  # noqa: F401
+
+
 def sync_files(name: str) -> None:
     from tools.lakeflow import sync
 

@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 import types
 import uuid
@@ -427,8 +428,15 @@ def check_stamp(name: str, root: Path = project.REPO_ROOT) -> Path:
     return project.lakeflow_dir(root) / "checks" / f"{name}.ok"
 
 
-def check_task(name: str) -> None:
-    """`doit check:<s>`: the Spark check, or a one-line notice when pyspark is not installed."""
+def _quietly(work: Callable[[], None]) -> None:
+    with contextlib.suppress(Exception):  # whoever needs it next meets the error itself
+        work()
+
+
+def check_task(name: str, meanwhile: Callable[[], None] | None = None) -> None:
+    """`doit check:<s>`: the Spark check, or a one-line notice when pyspark is not installed.
+    `meanwhile` (work for a task after this one) runs in a thread while the check waits on
+    Spark, which leaves this process's CPU mostly idle."""
     stamp = check_stamp(name)
     stamp.unlink(missing_ok=True)
     if not spark_available():
@@ -438,6 +446,8 @@ def check_task(name: str) -> None:
         print(f"check:{name} skipped: LAKEFLOW_SKIP_CHECK is set")
         return
     spark, how = warm_session(name)
+    if meanwhile is not None:
+        threading.Thread(target=_quietly, args=(meanwhile,), name="while-checking").start()
     # This process now holds pyspark, pandas, pyarrow and grpc (and, in a deploy, the SDK next).
     # At exit the interpreter's last collections would walk all of it (~0.4 s) to free memory
     # that exiting frees anyway: frozen, they skip it.
