@@ -156,6 +156,17 @@ def test_the_servers_python_is_the_real_one_for_anything_but_a_stream_run(server
             [str(launcher), "-c", code, "an argument"], capture_output=True, text=True, env=env
         )
         assert (done.returncode, done.stdout) == (0, "0 0 ['an argument']\n"), done.stderr
+    # a stream run with no fork server to ask: the real Python runs the runner itself (which,
+    # with no Spark to connect back to, fails there)
+    done = subprocess.run(
+        [str(launcher), *spark_fork_server.RUNNER_ARGS],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert 'python_streaming_source_runner.py", line' in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -105,11 +105,17 @@ class ForkServer:
 
     def serve(self, timeout: float) -> None:
         for _ in self.selector.select(timeout):
-            connection, _ = self.listener.accept()
-            pid = os.fork()
-            if pid == 0:
-                self._child(connection)  # never returns
-            connection.close()
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                continue
+            with connection:
+                try:
+                    pid = os.fork()
+                except OSError:
+                    continue  # the launcher, refused, starts a new Python instead
+                if pid == 0:
+                    self._child(connection)  # never returns
             self.children.add(pid)
         for pid in list(self.children):  # reap the children that ended
             with contextlib.suppress(ChildProcessError):

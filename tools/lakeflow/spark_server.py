@@ -216,7 +216,10 @@ def serve(port: int, root: Path = project.REPO_ROOT) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.append("signal"))
     forks = None
     try:
-        forks = spark_fork_server.ForkServer(fork_socket)  # while the JVM starts
+        try:
+            forks = spark_fork_server.ForkServer(fork_socket)  # while the JVM starts
+        except OSError as error:  # the launcher then runs each stream's own Python
+            print(f"no fork server ({error}): stream runs start a new Python", flush=True)
         while not stopping and spark.poll() is None:
             try:
                 idle = time.time() - _activity_file(root).stat().st_mtime
@@ -225,7 +228,10 @@ def serve(port: int, root: Path = project.REPO_ROOT) -> int:
             if idle > idle_seconds():
                 print(f"idle for {idle:.0f} s: stopping Spark", flush=True)
                 break
-            forks.serve(POLL_SECONDS)  # forks what Spark asks for while it waits
+            if forks is None:
+                time.sleep(POLL_SECONDS)
+            else:
+                forks.serve(POLL_SECONDS)  # forks what Spark asks for while it waits
     finally:
         if forks is not None:
             forks.close()
