@@ -5,10 +5,11 @@ starts `python -m tools.lakeflow.spark_server serve`: a small supervisor that ru
 Connect server (`spark-submit --class ...SparkConnectServer`, from the installed pyspark) on a free
 127.0.0.1 port and writes `.lakeflow/spark/server.json`. Later checks, in any process, connect to
 it with `SparkSession.builder.remote(...)`; Python data sources register and run through it as in
-a local session. Each check touches `.lakeflow/spark/last-used`; the supervisor stops Spark when
+a local session; the supervisor also forks the Python process of each stream run from a warm
+one (tools/lakeflow/spark_fork_server.py). Each check touches `.lakeflow/spark/last-used`; the supervisor stops Spark when
 that is older than the idle timeout (`LAKEFLOW_SPARK_IDLE_SECONDS`, default 30 minutes), or when
 `doit spark_stop` asks. Anything missing (no Connect client libraries, Java, a start that fails or
-times out) makes `connect()` return None, and the caller falls back to an in-process session.
+times out) makes `start()` return None, and the caller falls back to an in-process session.
 """
 
 from __future__ import annotations
