@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import inspect
 import sys
 from collections.abc import Callable, Sequence
@@ -10,6 +12,12 @@ from typing import Any
 from doit.exceptions import TaskFailed
 
 from tools.lakeflow.errors import LakeflowError
+
+# A doit process that deployed or checked holds databricks-sdk (or pyspark, pandas, grpc): at exit
+# the interpreter's last collections walked all of it (~0.35 s of a ~1.5 s no-op deploy) to free
+# memory that exiting frees anyway. Frozen, they skip it. (Files and state are written and closed
+# explicitly before exit, never left to a finalizer.)
+atexit.register(gc.freeze)
 
 # Command-line parameters of the remote tasks (`doit run:example --full-refresh`).
 Param = dict[str, Any]  # one doit task parameter

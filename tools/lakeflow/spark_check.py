@@ -12,9 +12,7 @@ A failure names the connector, the table and the Python exception raised inside 
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import gc
 import importlib
 import json
 import os
@@ -448,10 +446,6 @@ def check_task(name: str, meanwhile: Callable[[], None] | None = None) -> None:
     spark, how = warm_session(name)
     if meanwhile is not None:
         threading.Thread(target=_quietly, args=(meanwhile,), name="while-checking").start()
-    # This process now holds pyspark, pandas, pyarrow and grpc (and, in a deploy, the SDK next).
-    # At exit the interpreter's last collections would walk all of it (~0.4 s) to free memory
-    # that exiting frees anyway: frozen, they skip it.
-    atexit.register(gc.freeze)
     report = check_source(name, spark)
     if how == "warm":
         spark_server.touch()
