@@ -57,6 +57,17 @@ def test_editing_one_connector_reparses_only_it(box, parsed):
     assert str(box.root / "libs" / "http_retry.py") in graph["second"]
 
 
+def test_a_shared_module_edited_in_the_same_process_is_read_again(box, parsed):
+    """Graphs share what they read of a shared module within a process (after a shared edit,
+    200 connectors list the same modules); an edit of that module is still seen at once."""
+    retry = str(box.root / "libs" / "http_retry.py")
+    assert all(retry not in graph for graph in cached(box).values())
+    box.edit("libs/connector_base.py", "\n\nfrom libs import http_retry as _retry\n")
+    assert all(retry in graph for graph in cached(box).values())
+    for name in NAMES:
+        assert cached(box)[name] == [str(p) for p in merge.merge_inputs(name, box.root)]
+
+
 def test_a_touch_without_a_change_is_recognised_by_content_hash(box, parsed):
     cached(box)
     parsed.clear()

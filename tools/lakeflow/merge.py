@@ -231,6 +231,17 @@ def _parse(path: Path, root: Path) -> ast.Module:
         ) from None
 
 
+# Listing mode (`merge_inputs`: no declared modules, nothing rendered) reads a module the same way
+# for every connector. After a shared lib changed, `doit` lists every connector's import graph
+# again, each through the same shared modules: read once per process, keyed by the file's stat.
+_LISTED: dict[tuple[Path, int, int], ModuleInfo] = {}
+
+
+def _listed_key(path: Path) -> tuple[Path, int, int]:
+    stat = path.stat()
+    return path, stat.st_size, stat.st_mtime_ns
+
+
 class _Merger:
     def __init__(self, name: str, root: Path, declared: set[str] | None = None):
         self.name = name
@@ -245,9 +256,15 @@ class _Merger:
         path = path.resolve()
         if path in self.modules:
             return self.modules[path]
-        info = ModuleInfo(path=path, rel=_rel(path, self.root), tree=_parse(path, self.root))
-        self.modules[path] = info
-        self._split(info)
+        listed = _listed_key(path) if self.declared is None else None
+        if listed in _LISTED:
+            info = self.modules[path] = _LISTED[listed]
+        else:
+            info = ModuleInfo(path=path, rel=_rel(path, self.root), tree=_parse(path, self.root))
+            self.modules[path] = info
+            self._split(info)
+            if listed is not None:
+                _LISTED[listed] = info
         for dep in sorted(info.deps):
             self.load(dep)
         for name, target, where in info.imported_names:
