@@ -27,6 +27,7 @@ from tools.lakeflow.doit_support import (
     PLAN,
     REFRESH,
     YES,
+    ScaleReporter,
     action,
     needed_sources,
     preload_state,
@@ -35,9 +36,10 @@ from tools.lakeflow.doit_support import (
 from tools.notebook_based_deployment import tasks as notebook_tasks
 
 project.lakeflow_dir().mkdir(exist_ok=True)  # doit keeps its state file there
-# Plain `doit` builds; remote tasks run only when named. (pyproject's [tool.doit] holds the
-# command options: state file and backend.)
-DOIT_CONFIG = {"default_tasks": ["merge", "stage"]}
+# Plain `doit` builds; remote tasks run only when named. Past 20 up-to-date tasks the reporter
+# counts the rest in one line (`--reporter console` prints doit's own). (pyproject's [tool.doit]
+# holds the command options: state file and backend.)
+DOIT_CONFIG = {"default_tasks": ["merge", "stage"], "reporter": ScaleReporter}
 SOURCES = project.source_names()
 ENGINE = project.REPO_ROOT / "tools" / "lakeflow"
 # What each group's task for a source depends on (task_dep, or a file_dep another group makes);
