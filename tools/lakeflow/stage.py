@@ -53,10 +53,6 @@ def stage_inputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
     return [Path(p) for p in stage_task_files(name, root)[0]]
 
 
-def stage_outputs(name: str, root: Path = project.REPO_ROOT) -> list[Path]:
-    return [Path(p) for p in stage_task_files(name, root)[1]]
-
-
 def stage_task_files(name: str, root: Path = project.REPO_ROOT) -> tuple[list[str], list[str]]:
     """(file_dep, targets) of `stage:<name>` as sorted path strings, from one look at the source
     folder."""
