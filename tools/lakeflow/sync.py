@@ -140,11 +140,13 @@ def plan_files(ctx: DeployContext) -> list[Change]:
     return changes
 
 
-def _upload_together(ctx: DeployContext, uploads: list[Change], staged: dict[str, Path]) -> None:
+def _upload_together(
+    ctx: DeployContext, uploads: list[Change], staged: dict[str, Path], files: dict[str, Any]
+) -> None:
     """Upload files concurrently (a one-line edit's two files in one round trip, not two). Each
-    is recorded in the state as it lands, so an interrupted sync resumes where it stopped; when
-    one fails, the others still finish and are recorded, then the first failure is raised."""
-    files = ctx.source_state.setdefault("files", {})
+    is recorded in `files` (the state's) as it lands, so an interrupted sync resumes where it
+    stopped; when one fails, the others still finish and are recorded, then the first failure is
+    raised."""
 
     def put(change: Change) -> None:
         path = f"{ctx.remote_root}/{change.name}"
@@ -174,21 +176,20 @@ def apply_files(ctx: DeployContext, changes: list[Change]) -> None:
     for change in changes:
         if change.kind == "folder":  # listed first, parents before children
             core.make_folder(ctx.client, change.name)
-    _upload_together(ctx, uploads, staged)
+    _upload_together(ctx, uploads, staged, files)
+    # Folders are made and files uploaded above; a stale lock is taken over by the deploy's lock.
     for change in changes:
         rel = change.name
-        if change.kind in ("folder", "lock"):
-            pass  # made above; a stale lock is taken over by the deploy's lock and released
-        elif change.kind == "manifest":
+        if change.kind == "manifest":
             print(f"  manifest {change.reason}: rebuilt from the listing and file hashes")
+        elif change.kind != "file":
+            continue
         elif change.action == "delete":
             core.delete_path(ctx.client, f"{ctx.remote_root}/{rel}")
             files.pop(rel, None)
             ctx.state.save()
             print(f"  delete {rel} (no longer staged)")
-        elif change.writes:
-            pass  # uploaded above
-        else:  # unchanged; without local state this adopts the rebuilt entry
+        elif not change.writes:  # unchanged; without local state this adopts the rebuilt entry
             files[rel] = {"sha256": change.desired, "modified_at": change.live}
     if any(c.writes for c in changes):
         live_files = core.list_folder(ctx.client, ctx.remote_root, _expected_folders(ctx)).files
