@@ -11,9 +11,10 @@ clone (`--nox-cold`, long), `doit deploy:example` after a one-line edit with a c
 Spark check, and no-op / one-edit deploys with 0 and 100 ms of latency injected into the local
 workspace (LAKEFLOW_LOCAL_LATENCY_MS) next to a bare `import databricks.sdk`.
 
-Times are wall-clock medians (the no-op rows: of runs alternating between the two copies); "cpu" is the child processes' user+sys time, which shared cores
-distort much less. Bytecode is written as on a developer's machine (PYTHONDONTWRITEBYTECODE is
-dropped). Prints a table; asserts nothing (performance is measured here, never in a timed test).
+Times are wall-clock medians (the no-op rows: of runs alternating between the two copies); "cpu" is
+the child processes' user+sys time, which shared cores distort much less. Bytecode is written as on
+a developer's machine (PYTHONDONTWRITEBYTECODE is dropped). Prints a table; asserts nothing
+(performance is measured here, never in a timed test).
 """
 
 from __future__ import annotations

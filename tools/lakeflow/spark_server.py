@@ -1,15 +1,16 @@
 """A warm local Spark Connect server, shared by every Spark check until it has been idle a while.
 
-Starting a JVM and warming it is most of a cold Spark check. The first check that wants Spark
-starts `python -m tools.lakeflow.spark_server serve`: a small supervisor that runs Spark's own
-Connect server (`spark-submit --class ...SparkConnectServer`, from the installed pyspark) on a free
-127.0.0.1 port and writes `.lakeflow/spark/server.json`. Later checks, in any process, connect to
-it with `SparkSession.builder.remote(...)`; Python data sources register and run through it as in
-a local session; the supervisor also forks the Python process of each stream run from a warm
-one (tools/lakeflow/spark_fork_server.py). Each check touches `.lakeflow/spark/last-used`; the supervisor stops Spark when
-that is older than the idle timeout (`LAKEFLOW_SPARK_IDLE_SECONDS`, default 30 minutes), or when
-`doit spark_stop` asks. Anything missing (no Connect client libraries, Java, a start that fails or
-times out) makes `start()` return None, and the caller falls back to an in-process session.
+Starting a JVM and warming it is most of a cold Spark check. The first check that wants Spark starts
+`python -m tools.lakeflow.spark_server serve`: a small supervisor that runs Spark's own Connect
+server (`spark-submit --class ...SparkConnectServer`, from the installed pyspark) on a free
+127.0.0.1 port and writes `.lakeflow/spark/server.json`. Later checks, in any process, connect to it
+with `SparkSession.builder.remote(...)`; Python data sources register and run through it as in a
+local session; the supervisor also forks the Python process of each stream run from a warm one
+(tools/lakeflow/spark_fork_server.py). Each check touches `.lakeflow/spark/last-used`; the
+supervisor stops Spark when that is older than the idle timeout (`LAKEFLOW_SPARK_IDLE_SECONDS`,
+default 30 minutes), or when `doit spark_stop` asks. Anything missing (no Connect client libraries,
+Java, a start that fails or times out) makes `start()` return None, and the caller falls back to an
+in-process session.
 """
 
 from __future__ import annotations
@@ -157,10 +158,11 @@ def stop_task() -> None:
 
 # --- the supervisor process ---------------------------------------------------------------------
 def spark_home(root: Path = project.REPO_ROOT) -> Path:
-    """The Spark home Spark runs from (the server and the in-process session): links to the installed pyspark's `bin` and `jars`,
-    and no `python/lib/pyspark.zip`. Spark puts that zip first on its Python workers' path, and
-    it holds no bytecode: each worker process (one per stream run, more per session) compiled
-    pyspark again, ~0.6 s of CPU. Without it they import the installed, compiled package."""
+    """The Spark home Spark runs from (the server and the in-process session): links to the
+    installed pyspark's `bin` and `jars`, and no `python/lib/pyspark.zip`. Spark puts that zip
+    first on its Python workers' path, and it holds no bytecode: each worker process (one per
+    stream run, more per session) compiled pyspark again, ~0.6 s of CPU. Without it they import
+    the installed, compiled package."""
     spec = importlib.util.find_spec("pyspark")
     assert spec is not None and spec.origin is not None
     installed = Path(spec.origin).parent
